@@ -1,0 +1,41 @@
+// Playwright Test as migcompat's runner: one project per concern. `npm test` runs every project that
+// needs no hardware; `hw` tests skip (with the reason) unless MIGCOMPAT_VFIO_DEVICES names devices.
+import { defineConfig } from '@playwright/test';
+import { runDir } from './harness/report/runDir.ts';
+
+const dir = runDir();
+const workers = Number(process.env.MIGCOMPAT_WORKERS ?? 2);
+
+export default defineConfig({
+  testDir: 'specs',
+  outputDir: `${dir}/test-results`,
+  fullyParallel: true,
+  forbidOnly: !!process.env.CI,
+  workers,
+  timeout: 60_000,
+  reporter: [
+    [process.env.CI ? 'dot' : 'list'],
+    ['junit', { outputFile: `${dir}/junit.xml` }],
+    ['json', { outputFile: `${dir}/results.json` }],
+    ['html', { outputFolder: `${dir}/playwright`, open: 'never' }],
+    ['./harness/report/closingLine.ts'],
+  ],
+  projects: [
+    // stream formats: Kaitai descriptions, decode/encode/diff/lint, the CLI commands on them
+    { name: 'formats', testMatch: 'formats/**/*.spec.ts' },
+    // the simulated device, driver revisions, uAPI, transfers and oracle
+    { name: 'engine', testMatch: 'engine/**/*.spec.ts' },
+    // the compatibility matrix: one test per case (`npm run matrix` runs this project alone)
+    { name: 'sim', testMatch: 'matrix/**/*.spec.ts' },
+    // reports: grid files, the HTML page in a real browser, repro bundles and replay
+    { name: 'report', testMatch: 'report/**/*.spec.ts' },
+    // property-based and model-based fuzzing with fixed seeds and bounded runs
+    { name: 'fuzz', testMatch: 'fuzz/**/*.spec.ts', timeout: 180_000 },
+    // whole-VM migration with QEMU (TCG)
+    { name: 'qemu', testMatch: 'qemu/**/*.spec.ts', timeout: 300_000, retries: 0 },
+    // real VFs (MIGCOMPAT_VFIO_DEVICES) and the kernel backend against a user-space stand-in
+    { name: 'hw', testMatch: 'hw/**/*.spec.ts', timeout: 120_000 },
+    // real driver source built against our shim
+    { name: 'ktree', testMatch: 'ktree/**/*.spec.ts', timeout: 600_000 },
+  ],
+});
