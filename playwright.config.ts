@@ -18,6 +18,8 @@ export default defineConfig({
     ['junit', { outputFile: `${dir}/junit.xml` }],
     ['json', { outputFile: `${dir}/results.json` }],
     ['html', { outputFolder: `${dir}/playwright`, open: 'never' }],
+    // matrix grid: results/<run-id>/summary.json, matrix.md, matrix.html, repro/ (docs/reports.md)
+    ['./harness/report/gridReporter.ts'],
     ['./harness/report/closingLine.ts'],
   ],
   projects: [

@@ -3,6 +3,7 @@
 export const ERRNO = {
   EPERM: 1, ENOENT: 2, EIO: 5, EBADF: 9, EAGAIN: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14, EBUSY: 16,
   ENODEV: 19, EINVAL: 22, ENOTTY: 25, ESPIPE: 29, ENOMSG: 42, ETIMEDOUT: 110,
+  ENXIO: 6, EEXIST: 17, ENOSYS: 38, EBADFD: 77, EOPNOTSUPP: 95,
 } as const;
 
 export type ErrnoName = keyof typeof ERRNO;

@@ -1,0 +1,63 @@
+// ktree figures: build time of a tree (cold compile and cached lookup), and real-code cases per
+// second next to model cases per second on the same matrix slice (in process, and through the
+// child process the runner isolates real code in).
+import { DEFAULT_DEVICE } from '../harness/device/mmio.ts';
+import { registerRevision } from '../harness/drivers/registry.ts';
+import { buildTree } from '../harness/ktree/build.ts';
+import { releaseAllKtreeDrivers } from '../harness/ktree/driver.ts';
+import { fetchDebian } from '../harness/ktree/fetch.ts';
+import type { Job } from '../harness/ktree/jobs.ts';
+import { runJobsInChild } from '../harness/ktree/pool.ts';
+import { ktreeRevision, resolveKtree } from '../harness/ktree/registry.ts';
+import { runCase } from '../harness/runners/sim.ts';
+import type { CaseSpec, WorkloadName } from '../harness/runners/types.ts';
+import { report } from './util.ts';
+
+const REAL = 'ktree:debian-6.1';
+const MODEL = 'hisi-acc/debian-6.1.192';
+
+const tree = fetchDebian('debian-6.1').dir;
+let t = process.hrtime.bigint();
+buildTree(tree, { force: true });
+report('ktree build debian-6.1 (gcc, cold)', Number(process.hrtime.bigint() - t) / 1e9, 's');
+t = process.hrtime.bigint();
+buildTree(tree);
+report('ktree build debian-6.1 (cached, source hash)', Number(process.hrtime.bigint() - t) / 1e6, 'ms');
+
+const lib = resolveKtree(REAL).libPath;
+registerRevision(ktreeRevision(REAL), { replace: true });
+
+// the same slice for both: the revision on both sides and against two released models
+function slice(rev: string): CaseSpec[] {
+  const out: CaseSpec[] = [];
+  const pairs: [string, string][] = [[rev, rev], [rev, 'hisi-acc/v6.16'], ['hisi-acc/v5.18', rev]];
+  const workloads: WorkloadName[] = ['kernel-crypto', 'user-polling', 'no-driver'];
+  for (const [src, dst] of pairs) for (const workload of workloads) for (const transfer of ['single', 'qemu']) {
+    out.push({ src, dst, workload, scenario: 'single-hop', transfer, device: DEFAULT_DEVICE, requests: 8, inflight: 2, requestSize: 64, seed: 1 });
+  }
+  return out;
+}
+
+function rate(specs: CaseSpec[], seconds: number): number {
+  let n = 0;
+  const start = process.hrtime.bigint();
+  const budget = BigInt(seconds * 1e9);
+  while (process.hrtime.bigint() - start < budget) {
+    for (const s of specs) runCase({ ...s, seed: n + 1 });
+    releaseAllKtreeDrivers();
+    n += specs.length;
+  }
+  return n / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+const model = slice(MODEL);
+const real = slice(REAL);
+report(`model cases/s (${MODEL}, ${model.length}-case slice, in process)`, rate(model, 3), 'cases/s');
+report(`real-code cases/s (${REAL}, same slice, in process)`, rate(real, 3), 'cases/s');
+
+const jobs: Job[] = [];
+for (let r = 0; r < 10; r++) real.forEach((s, i) => jobs.push({ kind: 'case', id: `${r}/${i}`, spec: { ...s, seed: r + 1 } }));
+t = process.hrtime.bigint();
+const res = await runJobsInChild(jobs, { libs: { [REAL]: lib } });
+const secs = Number(process.hrtime.bigint() - t) / 1e9;
+report(`real-code cases/s through the child process (${jobs.length} cases, incl. child start)`, res.length / secs, 'cases/s');

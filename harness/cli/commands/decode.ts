@@ -1,0 +1,77 @@
+// `migcompat decode FILE [--format hisi-acc|qemu-vfio] [--json]`: every field of a stream with its
+// offset, size, hex value and meaning. Exit 0 once decoded, also for a malformed stream (the
+// problem is part of the output; `lint` is the command that judges).
+import type { Command } from '../command.ts';
+import { parseCommandArgs } from '../command.ts';
+import { UsageError } from '../../util/usage-error.ts';
+
+const usage = 'migcompat decode FILE [--format hisi-acc|qemu-vfio] [--json]';
+
+const decode: Command = {
+  name: 'decode',
+  usage,
+  summary: 'decode a captured stream: every field with offset, size, hex value and meaning',
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, format: { type: 'string', default: 'hisi-acc' } }, usage);
+    if (positionals.length !== 1) throw new UsageError(`expected one FILE (usage: ${usage})`);
+    if (values.format !== 'hisi-acc' && values.format !== 'qemu-vfio') throw new UsageError(`--format must be hisi-acc or qemu-vfio, got '${values.format}'`);
+    const [{ readInputFile }, f, { table, hexOff }, { toJson, hex64 }] = await Promise.all([
+      import('../../formats/files.ts'), import('../../formats/index.ts'), import('../../formats/table.ts'), import('../../util/hex.ts'),
+    ]);
+    const file = positionals[0];
+    const bytes = readInputFile(file, 'stream file');
+
+    if (values.format === 'qemu-vfio') {
+      const q = f.decodeVfioDeviceState(bytes);
+      const inner = q.deviceData.length ? f.decode(q.deviceData, { fieldMap: true }) : undefined;
+      if (values.json) {
+        process.stdout.write(toJson({
+          file, length: bytes.length, ok: q.ok, problem: q.problem, consumed: q.consumed, trailing: q.trailing,
+          records: q.records.map((r) => ({ offset: r.offset, tag: hex64(r.tag), name: r.tagName, size: r.size, dataOffset: r.dataOffset })),
+          deviceData: inner && jsonOf(inner),
+        }) + '\n');
+        return 0;
+      }
+      const out = [`${file}: ${bytes.length} bytes, VFIO section payload, ${q.ok ? 'ok' : q.problem}`];
+      out.push(table(['offset', 'marker', 'name', 'size'], q.records.map((r) => [hexOff(r.offset), hex64(r.tag), r.tagName, r.size === undefined ? '' : String(r.size)])));
+      if (inner) out.push('', `device data (${q.deviceData.length} bytes from DATA chunks):`, render(inner));
+      process.stdout.write(out.join('\n') + '\n');
+      return 0;
+    }
+
+    const d = f.decode(bytes, { fieldMap: true });
+    if (values.json) {
+      process.stdout.write(toJson({ file, ...jsonOf(d) }) + '\n');
+      return 0;
+    }
+    process.stdout.write(`${file}: ${render(d)}\n`);
+    return 0;
+
+    function jsonOf(x: ReturnType<typeof f.decode>) {
+      return {
+        length: x.length, layout: x.layout, ok: x.ok, problem: x.problem,
+        header: x.header, majorVer: x.majorVer, minorVer: x.minorVer, body: x.body, derived: x.derived,
+        fields: x.fieldMap?.spans.map((s) => ({ offset: s.offset, size: s.size, field: s.path, type: s.type, value: f.spanHex(s), meaning: s.meaning, truncated: s.truncated })),
+      };
+    }
+    function render(x: ReturnType<typeof f.decode>): string {
+      const lines = [`${x.length} bytes, layout ${x.layout}, ${x.ok ? 'ok' : `problem: ${x.problem}`}`];
+      const rows = (x.fieldMap?.spans ?? []).map((s) => {
+        let v = f.spanHex(s);
+        if (s.type === 'bytes' && v.length > 34) v = v.slice(0, 32) + '…';
+        return [hexOff(s.offset), String(s.size), s.path, v, s.meaning ?? ''];
+      });
+      lines.push(table(['offset', 'size', 'field', 'value', 'meaning'], rows, new Set([1])));
+      const dv = x.derived;
+      if (dv) {
+        lines.push(
+          '',
+          `EQ:  head ${dv.eqHead}, tail ${dv.eqTail}, depth ${dv.eqDepth}, phase ${dv.eqPhase}; base fixed ${hex64(dv.eqBaseFixed)}, buggy ${hex64(dv.eqBaseBuggy)}; eqe_dma is ${dv.eqeDmaComposition}`,
+          `AEQ: head ${dv.aeqHead}, tail ${dv.aeqTail}, depth ${dv.aeqDepth}, phase ${dv.aeqPhase}; base fixed ${hex64(dv.aeqBaseFixed)}, buggy ${hex64(dv.aeqBaseBuggy)}; aeqe_dma is ${dv.aeqeDmaComposition}`,
+        );
+      }
+      return lines.join('\n');
+    }
+  },
+};
+export default decode;

@@ -1,0 +1,47 @@
+// `migcompat lab INVENTORY.yaml`: capture on each host and load on every other (both directions),
+// and/or replay a stream corpus against every host, over SSH. Writes lab.json and lab.md.
+import type { Command } from '../command.ts';
+import { parseCommandArgs } from '../command.ts';
+import { UsageError } from '../../util/usage-error.ts';
+
+const usage = 'migcompat lab INVENTORY.yaml [--pairs] [--corpus DIR] [--transfer PLAN] [--out DIR] [--local] [--json]';
+
+const lab: Command = {
+  name: 'lab',
+  usage,
+  summary: 'capture on one lab host and load on another over SSH, and replay the stream corpus on every host',
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(argv, {
+      pairs: { type: 'boolean' }, corpus: { type: 'string' }, transfer: { type: 'string' }, out: { type: 'string' },
+      local: { type: 'boolean' }, json: { type: 'boolean' },
+    }, usage);
+    if (positionals.length !== 1) throw new UsageError(`expected one INVENTORY.yaml (usage: ${usage})`);
+    const { readInventory } = await import('../../runners/lab/inventory.ts');
+    const inv = readInventory(positionals[0]);
+    const transfer = values.transfer ?? 'single';
+    const { parsePlan } = await import('../../transfer/plan.ts');
+    parsePlan(transfer);
+    const corpus = values.corpus ?? inv.corpus;
+    const doPairs = values.pairs || !corpus;
+    const { existsSync } = await import('node:fs');
+    if (corpus && !existsSync(corpus)) throw new UsageError(`corpus folder ${corpus} does not exist`);
+    const { join } = await import('node:path');
+    const { runDir } = await import('../../report/runDir.ts');
+    const out = values.out ?? join(runDir(), 'lab');
+    const { LocalTransport, SshTransport } = await import('../../runners/lab/transport.ts');
+    const { runPairs, replayCorpus, writeLabResults, labMarkdown } = await import('../../runners/lab/run.ts');
+    const t = values.local ? new LocalTransport() : new SshTransport();
+    const cells = [];
+    try {
+      if (doPairs) cells.push(...(await runPairs(inv, t, { transfer, workDir: join(out, 'streams') })));
+      if (corpus) cells.push(...(await replayCorpus(inv, t, corpus, transfer)));
+    } finally {
+      await t.close();
+    }
+    writeLabResults(out, { cells });
+    if (values.json) process.stdout.write(JSON.stringify(cells.map(({ evidence: _e, ...c }) => c), null, 2) + '\n');
+    else process.stdout.write(labMarkdown(cells) + `\nresults: ${out}/lab.json, ${out}/lab.md\n`);
+    return cells.some((c) => c.outcome === 'error' || c.outcome === 'broken') ? 1 : 0;
+  },
+};
+export default lab;

@@ -1,0 +1,870 @@
+// The simulated HiSilicon QM VF: register file (reference B.1), mailbox (F.4), doorbells (F.3),
+// SQ/CQ rings and queue contexts in guest memory (F.1), EQ/AEQ rings with phase (F.2), interrupt
+// lines and a one-request-at-a-time engine. Everything runs in simulated time (SimClock) and is
+// deterministic. Model assumptions are listed in docs/device-model.md; each is marked "assumption"
+// where it is implemented.
+import type { SimClock } from '../util/clock.ts';
+import type { Rng } from '../util/rng.ts';
+import type { Timeline } from '../util/timeline.ts';
+import { hex64 } from '../util/hex.ts';
+import { DEVICE_IDS, type DeviceConfig, type MmioSpace, type MmioTarget } from './mmio.ts';
+import { compose, hi32, lo32, type GuestMemory } from './memory.ts';
+import * as R from './regs.ts';
+import { OPS_BY_TYPE, SQE_OFF, SQE_STATUS } from './sqe.ts';
+import { executeOp, latencyUs } from './engine.ts';
+
+export type RasKind = 'eq-overflow' | 'cq-overflow' | 'cqe-error' | 'hw-error';
+
+/** Interrupt vectors of a V3 VF (reference F.5, [UNCERTAIN] in the reference): 0 EQ, 1 AEQ. */
+export const IRQ_EQ = 0;
+export const IRQ_AEQ = 1;
+
+export type IrqSink = (vector: number, dev: QmVf) => void;
+
+export interface QmVfOptions {
+  config: DeviceConfig;
+  memory: GuestMemory;
+  clock: SimClock;
+  timeline: Timeline;
+  side: 'src' | 'dst';
+  rng: Rng;
+  /** engine timing: base + per KiB of input, microseconds */
+  latency?: { baseUs: number; perKiBUs: number };
+}
+
+/** Hardware misbehaviour a test can switch on to reach a driver's error paths. */
+export interface DeviceFaults {
+  /** mailbox busy bit never clears (-EBUSY / -ETIMEDOUT paths) */
+  mailboxStuckBusy: boolean;
+  /** every mailbox command completes with a non-zero status (-EIO) */
+  mailboxFails: boolean;
+  /** PF VFT indirect access never becomes ready */
+  vftNeverReady: boolean;
+  /** cache write-back DONE never sets */
+  cacheWbNeverDone: boolean;
+  /** VF 0x28 (IFC_INT_STATUS) stays non-zero: the stop drain check fails */
+  ifcStatusStuck: boolean;
+}
+
+export interface DeviceStats {
+  sqesFetched: number;
+  requestsCompleted: number;
+  cqesWritten: number;
+  eqesWritten: number;
+  aeqesWritten: number;
+  irqs: number;
+  mailboxCommands: number;
+  doorbells: number;
+  dmaFaults: number;
+  resets: number;
+}
+
+export interface DmaFault {
+  t: number;
+  /** what the device was doing: 'sqc', 'cqc', 'sqe', 'cqe', 'eqe', 'aeqe', 'data', 'mailbox' */
+  what: string;
+  iova: string;
+  len: number;
+}
+
+const MAX_STEPS = 1_000_000; // bound of any internal loop of the device
+const LOW_REGS_BYTES = 0x400;
+
+export class QmVf implements MmioTarget {
+  readonly config: DeviceConfig;
+  readonly memory: GuestMemory;
+  readonly clock: SimClock;
+  readonly timeline: Timeline;
+  readonly side: 'src' | 'dst';
+  readonly rng: Rng;
+  readonly devId: number;
+  readonly faults: DeviceFaults = {
+    mailboxStuckBusy: false, mailboxFails: false, vftNeverReady: false, cacheWbNeverDone: false, ifcStatusStuck: false,
+  };
+  readonly stats: DeviceStats = {
+    sqesFetched: 0, requestsCompleted: 0, cqesWritten: 0, eqesWritten: 0, aeqesWritten: 0, irqs: 0,
+    mailboxCommands: 0, doorbells: 0, dmaFaults: 0, resets: 0,
+  };
+  readonly dmaFaults: DmaFault[] = [];
+  /** where interrupts go (the VM the device is assigned to); null = nobody listens */
+  irqSink: IrqSink | null = null;
+  /** firmware hooks: hardware behaviour the driver source does not show (DESIGN.md model assumptions) */
+  readonly firmware: { setEventDmaBases(eqeDma: bigint, aeqeDma: bigint): void };
+
+  private readonly baseUs: number;
+  private readonly perKiBUs: number;
+  private readonly ops: readonly number[];
+  private readonly vft: bigint;
+
+  // VF register file: the low page (every register a driver uses) in a typed array, the rest sparse
+  private readonly regs = new Uint32Array(LOW_REGS_BYTES >>> 2);
+  private readonly highRegs = new Map<number, number>();
+  // PF registers this VF's story needs
+  private pfAbnormal = 0;
+  private pfEngineStatus = 0;
+  private pfMigRegionSel = 0;
+  private vftOpWr = 0;
+  private vftType = 0;
+  private vftCfg = 0;
+  private vftDataL = 0;
+  private vftDataH = 0;
+  private vftRdy = 1;
+  // mailbox registers (0x300..0x30F) as the last command left them
+  private mbW0 = 0;
+  private mbQueue = 0;
+  private mbL = 0;
+  private mbH = 0;
+
+  // EQ/AEQ contexts (reference F.1): dw0 head|tail<<16, dw1 base_l, dw2 base_h, dw6 depth-1 | phase<<16
+  private readonly eqc = new Uint32Array(R.EQC_DWORDS);
+  private readonly aeqc = new Uint32Array(R.EQC_DWORDS);
+  /** bases the device writes EQEs/AEQEs to */
+  private eqBase = 0;
+  private aeqBase = 0;
+
+  private sqcBt = 0;
+  private cqcBt = 0;
+
+  // cached queue contexts, one slot per VF queue
+  private readonly qCached: Uint8Array;
+  private readonly qStopped: Uint8Array;
+  private readonly sqBase: Float64Array;
+  private readonly sqDepth: Uint32Array;
+  private readonly sqeLog2: Uint8Array;
+  private readonly sqHead: Uint32Array;
+  private readonly sqTail: Uint32Array;
+  private readonly sqCqn: Uint16Array;
+  private readonly cqBase: Float64Array;
+  private readonly cqDepth: Uint32Array;
+  private readonly cqHead: Uint32Array;
+  private readonly cqTail: Uint32Array;
+  private readonly cqPhase: Uint8Array;
+  private readonly cqFlags: Uint32Array; // CQC dw6 as loaded (phase bit rewritten on write-back)
+
+  // the engine: at most one request in progress
+  private curQ = -1;
+  private curIdx = 0;
+  private curDue = 0;
+  private rr = 0; // round-robin cursor over queues
+  private paused = false;
+  /** function-level error state (fault while fetching a queue context); cleared by functionReset */
+  private errored = false;
+
+  constructor(opts: QmVfOptions) {
+    this.config = opts.config;
+    this.memory = opts.memory;
+    this.clock = opts.clock;
+    this.timeline = opts.timeline;
+    this.side = opts.side;
+    this.rng = opts.rng;
+    this.devId = DEVICE_IDS[opts.config.type];
+    this.baseUs = opts.latency?.baseUs ?? 2;
+    this.perKiBUs = opts.latency?.perKiBUs ?? 1;
+    this.ops = OPS_BY_TYPE[opts.config.type];
+    const n = opts.config.qpNum;
+    if (!(n >= 1 && n <= 1024)) throw new RangeError(`qpNum out of range: ${n}`);
+    this.vft = R.vftValue(opts.config.qpBase, n);
+    this.qCached = new Uint8Array(n);
+    this.qStopped = new Uint8Array(n);
+    this.sqBase = new Float64Array(n);
+    this.sqDepth = new Uint32Array(n);
+    this.sqeLog2 = new Uint8Array(n);
+    this.sqHead = new Uint32Array(n);
+    this.sqTail = new Uint32Array(n);
+    this.sqCqn = new Uint16Array(n);
+    this.cqBase = new Float64Array(n);
+    this.cqDepth = new Uint32Array(n);
+    this.cqHead = new Uint32Array(n);
+    this.cqTail = new Uint32Array(n);
+    this.cqPhase = new Uint8Array(n);
+    this.cqFlags = new Uint32Array(n);
+    // PF driver enables PF-control mode on HW V4 at load (reference E.3)
+    this.pfMigRegionSel = opts.config.hwMode === 'pf-ctrl' ? 1 : 0;
+    this.firmware = {
+      // Assumption (DESIGN.md): after a restore, event delivery uses the driver's composed eqe_dma/aeqe_dma.
+      setEventDmaBases: (eqeDma: bigint, aeqeDma: bigint) => {
+        this.eqBase = Number(BigInt.asUintN(64, eqeDma));
+        this.aeqBase = Number(BigInt.asUintN(64, aeqeDma));
+        this.timeline.push(this.side, 'note', { what: 'firmware-event-bases', eqeDma: hex64(eqeDma), aeqeDma: hex64(aeqeDma) });
+      },
+    };
+    this.resetState();
+  }
+
+  // ---------------------------------------------------------------- state queries (evidence)
+
+  /** function-level error state: a queue-context fetch faulted (see docs/device-model.md) */
+  get inError(): boolean {
+    return this.errored;
+  }
+  get isPaused(): boolean {
+    return this.paused;
+  }
+  /** work pending in the engine or in any SQ */
+  get busy(): boolean {
+    if (this.curQ >= 0) return true;
+    if (this.paused || this.errored) return false;
+    for (let q = 0; q < this.qCached.length; q++) if (this.pending(q)) return true;
+    return false;
+  }
+  /** simulated time of the next engine event, or null */
+  nextDue(): number | null {
+    return this.curQ >= 0 ? this.curDue : null;
+  }
+  /** bases the device currently uses for EQE/AEQE delivery */
+  eventBases(): { eq: bigint; aeq: bigint } {
+    return { eq: BigInt(this.eqBase), aeq: BigInt(this.aeqBase) };
+  }
+
+  // ---------------------------------------------------------------- MmioTarget (host side)
+
+  read32(space: MmioSpace, offset: number): number {
+    const v = space === 'pf' ? this.pfRead(offset) : this.hostVfRead(offset);
+    if (this.timeline.recordRegReads) this.timeline.push(this.side, 'reg-read', { space, off: offset, val: v });
+    return v;
+  }
+
+  write32(space: MmioSpace, offset: number, value: number): void {
+    value >>>= 0;
+    this.timeline.push(this.side, 'reg-write', { space, off: offset, val: value, by: 'host' });
+    if (space === 'pf') this.pfWrite(offset, value);
+    else this.hostVfWrite(offset, value);
+  }
+
+  write64(space: MmioSpace, offset: number, value: bigint): void {
+    if (space === 'vf' && (offset === R.VF_DB_SQCQ || offset === R.VF_DB_EQAEQ)) {
+      this.doorbell(value, 'host');
+      return;
+    }
+    this.write32(space, offset, Number(value & 0xffffffffn));
+    this.write32(space, offset + 4, Number((value >> 32n) & 0xffffffffn));
+  }
+
+  write128(space: MmioSpace, offset: number, lo: bigint, hi: bigint): void {
+    if (space === 'vf' && offset === R.VF_MAILBOX) {
+      this.mailbox(lo, hi, 'host');
+      return;
+    }
+    this.write64(space, offset, lo);
+    this.write64(space, offset + 8, hi);
+  }
+
+  delayUs(us: number): void {
+    this.advance(us);
+  }
+
+  // ---------------------------------------------------------------- guest view of the VF BAR2
+
+  /** The guest's own MMIO access to its VF BAR2 (not the host's migration window). */
+  guestRead32(offset: number): number {
+    const v = this.guestVisible(offset) ? this.vfRead(offset) : 0xffffffff;
+    if (this.timeline.recordRegReads) this.timeline.push(this.side, 'reg-read', { space: 'vf', off: offset, val: v, by: 'guest' });
+    return v;
+  }
+  guestWrite32(offset: number, value: number): void {
+    value >>>= 0;
+    this.timeline.push(this.side, 'reg-write', { space: 'vf', off: offset, val: value, by: 'guest' });
+    if (this.guestVisible(offset)) this.vfWrite(offset, value);
+  }
+  guestWrite64(offset: number, value: bigint): void {
+    if (offset === R.VF_DB_SQCQ || offset === R.VF_DB_EQAEQ) this.doorbell(value, 'guest');
+    else {
+      this.guestWrite32(offset, Number(value & 0xffffffffn));
+      this.guestWrite32(offset + 4, Number(value >> 32n));
+    }
+  }
+  guestWrite128(offset: number, lo: bigint, hi: bigint): void {
+    if (offset === R.VF_MAILBOX) this.mailbox(lo, hi, 'guest');
+  }
+
+  private guestVisible(offset: number): boolean {
+    // VF-control mode exposes only the first half of BAR2 to the guest (reference E.3)
+    return this.config.hwMode === 'pf-ctrl' ? offset < R.VF_WINDOW_BYTES : offset < R.GUEST_BAR_BYTES_VF_CTRL;
+  }
+
+  // ---------------------------------------------------------------- registers
+
+  private hostVfRead(off: number): number {
+    if (this.config.hwMode === 'pf-ctrl') {
+      // PF-control window: EQC/AEQC shadows at 0x1C00/0x1C20; the VF's own region reads all-ones (reference E.3)
+      if (off >= R.PFWIN_EQC_DW0 && off < R.PFWIN_EQC_DW0 + 28) return this.eqc[(off - R.PFWIN_EQC_DW0) >>> 2];
+      if (off >= R.PFWIN_AEQC_DW0 && off < R.PFWIN_AEQC_DW0 + 28) return this.aeqc[(off - R.PFWIN_AEQC_DW0) >>> 2];
+      if (off >= R.VF_EQC_DW0) return 0xffffffff;
+    }
+    return this.vfRead(off);
+  }
+
+  private hostVfWrite(off: number, v: number): void {
+    if (this.config.hwMode === 'pf-ctrl') {
+      if (off >= R.PFWIN_EQC_DW0 && off < R.PFWIN_EQC_DW0 + 28) return this.xeqcWrite(this.eqc, (off - R.PFWIN_EQC_DW0) >>> 2, v, false);
+      if (off >= R.PFWIN_AEQC_DW0 && off < R.PFWIN_AEQC_DW0 + 28) return this.xeqcWrite(this.aeqc, (off - R.PFWIN_AEQC_DW0) >>> 2, v, true);
+      if (off >= R.VF_EQC_DW0) return; // ignored (reference E.3)
+    }
+    this.vfWrite(off, v);
+  }
+
+  private vfRead(off: number): number {
+    if (off < 0 || off >= R.VF_WINDOW_BYTES || (off & 3) !== 0) return 0xffffffff;
+    switch (off) {
+      case R.VF_IFC_INT_STATUS:
+        return this.faults.ifcStatusStuck ? 1 : this.regs[off >>> 2];
+      case R.VF_MAILBOX:
+        return (this.mbW0 | (this.mbQueue << 16)) >>> 0;
+      case R.VF_MB_DATA_L:
+        return this.mbL;
+      case R.VF_MB_DATA_H:
+        return this.mbH;
+    }
+    if (this.config.hwMode === 'vf-ctrl') {
+      if (off >= R.VF_EQC_DW0 && off < R.VF_EQC_DW0 + 28) return this.eqc[(off - R.VF_EQC_DW0) >>> 2];
+      if (off >= R.VF_AEQC_DW0 && off < R.VF_AEQC_DW0 + 28) return this.aeqc[(off - R.VF_AEQC_DW0) >>> 2];
+    } else if (off >= R.VF_EQC_DW0) {
+      return 0xffffffff;
+    }
+    return off < LOW_REGS_BYTES ? this.regs[off >>> 2] : this.highRegs.get(off) ?? 0;
+  }
+
+  private vfWrite(off: number, v: number): void {
+    if (off < 0 || off >= R.VF_WINDOW_BYTES || (off & 3) !== 0) return;
+    switch (off) {
+      case R.VF_AEQ_INT_SOURCE:
+      case R.VF_EQ_INT_SOURCE:
+      case R.VF_IFC_INT_SOURCE:
+        this.regs[off >>> 2] &= ~v; // write 1 to clear
+        return;
+      case R.VF_EQ_INT_MASK:
+        this.regs[off >>> 2] = v;
+        if ((v & 1) === 0 && this.regs[R.VF_EQ_INT_SOURCE >>> 2]) this.raise(IRQ_EQ);
+        return;
+      case R.VF_AEQ_INT_MASK:
+        this.regs[off >>> 2] = v;
+        if ((v & 1) === 0 && this.regs[R.VF_AEQ_INT_SOURCE >>> 2]) this.raise(IRQ_AEQ);
+        return;
+      case R.VF_CACHE_WB_START:
+        if (v & 1) this.cacheWriteBack();
+        return;
+      case R.VF_CACHE_WB_DONE:
+        return; // read-only
+      case R.VF_MAILBOX:
+        this.mbW0 = v & 0xffff;
+        this.mbQueue = v >>> 16;
+        return;
+      case R.VF_MB_DATA_L:
+        this.mbL = v;
+        return;
+      case R.VF_MB_DATA_H:
+        this.mbH = v;
+        return;
+    }
+    if (this.config.hwMode === 'vf-ctrl') {
+      if (off >= R.VF_EQC_DW0 && off < R.VF_EQC_DW0 + 28) return this.xeqcWrite(this.eqc, (off - R.VF_EQC_DW0) >>> 2, v, false);
+      if (off >= R.VF_AEQC_DW0 && off < R.VF_AEQC_DW0 + 28) return this.xeqcWrite(this.aeqc, (off - R.VF_AEQC_DW0) >>> 2, v, true);
+    } else if (off >= R.VF_EQC_DW0) {
+      return;
+    }
+    if (off < LOW_REGS_BYTES) this.regs[off >>> 2] = v;
+    else this.highRegs.set(off, v);
+  }
+
+  /** A write to an EQC/AEQC shadow dword updates the live context; dw1/dw2 move the event base. */
+  private xeqcWrite(ctx: Uint32Array, dw: number, v: number, aeq: boolean): void {
+    ctx[dw] = v;
+    if (dw === 1 || dw === 2) {
+      if (aeq) this.aeqBase = compose(ctx[2], ctx[1]);
+      else this.eqBase = compose(ctx[2], ctx[1]);
+    }
+  }
+
+  private pfRead(off: number): number {
+    switch (off) {
+      case R.PF_QUE_ISO_CFG:
+        return this.config.queIsoCfg >>> 0;
+      case R.PF_ABNORMAL_INT_STATUS:
+        return this.pfAbnormal;
+      case R.PF_VFT_OP_ENABLE:
+        return 0;
+      case R.PF_VFT_OP_WR:
+        return this.vftOpWr;
+      case R.PF_VFT_TYPE:
+        return this.vftType;
+      case R.PF_VFT_CFG:
+        return this.vftCfg;
+      case R.PF_VFT_DATA_L:
+        return this.vftDataL;
+      case R.PF_VFT_DATA_H:
+        return this.vftDataH;
+      case R.PF_VFT_RDY:
+        return this.faults.vftNeverReady ? 0 : this.vftRdy;
+      case R.PF_MIG_REGION_SEL:
+        return this.pfMigRegionSel;
+    }
+    if (off === R.PF_ENGINE_INT_STATUS[this.config.type]) return this.pfEngineStatus;
+    return 0;
+  }
+
+  private pfWrite(off: number, v: number): void {
+    switch (off) {
+      case R.PF_VFT_OP_WR:
+        this.vftOpWr = v;
+        return;
+      case R.PF_VFT_TYPE:
+        this.vftType = v;
+        return;
+      case R.PF_VFT_CFG:
+        this.vftCfg = v;
+        return;
+      case R.PF_VFT_RDY:
+        this.vftRdy = v & 1;
+        return;
+      case R.PF_VFT_OP_ENABLE:
+        if (v & 1) {
+          // indirect VFT read (reference B.2 step 1): only this VF's SQC VFT (type 0) is known here
+          const val = this.vftType === 0 && this.vftCfg === this.config.vfId ? this.vft : 0n;
+          this.vftDataL = Number(val & 0xffffffffn);
+          this.vftDataH = Number(val >> 32n);
+          this.vftRdy = 1;
+        }
+        return;
+      case R.PF_MIG_REGION_SEL:
+        this.pfMigRegionSel = v & 1;
+        return;
+      case R.PF_ABNORMAL_INT_STATUS:
+        this.pfAbnormal &= ~v; // write 1 to clear, as RAS status registers do
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- mailbox (reference F.4)
+
+  private mailbox(lo: bigint, hi: bigint, by: 'host' | 'guest'): void {
+    const l = Number(lo & 0xffffffffn);
+    const w0 = l & 0xffff;
+    const queue = l >>> 16;
+    const baseL = Number(lo >> 32n) >>> 0;
+    const baseH = Number(hi & 0xffffffffn) >>> 0;
+    const cmd = w0 & 0xff;
+    const query = (w0 & R.MB_OP_QUERY) !== 0;
+    const addr = compose(baseH, baseL);
+    this.stats.mailboxCommands++;
+    this.mbQueue = queue;
+    this.mbL = baseL;
+    this.mbH = baseH;
+    if (this.faults.mailboxStuckBusy) {
+      this.mbW0 = (w0 | R.MB_BUSY) & 0xffff;
+      this.timeline.push(this.side, 'mailbox', { cmd, op: query ? 1 : 0, queue, addr: hex64(BigInt(addr)), by, status: 'busy' }, 'EBUSY');
+      return;
+    }
+    const status = this.faults.mailboxFails ? 1 : this.execMailbox(cmd, query, queue, addr);
+    this.mbW0 = ((w0 & ~(R.MB_BUSY | R.MB_STATUS_MASK)) | (status << R.MB_STATUS_SHIFT)) & 0xffff;
+    this.timeline.push(this.side, 'mailbox', { cmd, op: query ? 1 : 0, queue, addr: hex64(BigInt(addr)), by, status });
+  }
+
+  /** Returns the status field (0 = success). */
+  private execMailbox(cmd: number, query: boolean, queue: number, addr: number): number {
+    const n = this.qCached.length;
+    // Assumption: in the error state the function refuses configuration until a function reset.
+    const configCmd = !query && cmd <= R.MB_CMD.CQC_BT;
+    if (this.errored && configCmd) return 2;
+    switch (cmd) {
+      case R.MB_CMD.SQC:
+      case R.MB_CMD.CQC: {
+        if (queue >= n) return 3;
+        const bt = cmd === R.MB_CMD.SQC ? this.sqcBt : this.cqcBt;
+        const slot = bt + queue * R.SQC_SIZE;
+        if (!this.dmaOk(addr, R.SQC_SIZE, 'mailbox')) return 4;
+        if (!this.dmaOk(slot, R.SQC_SIZE, cmd === R.MB_CMD.SQC ? 'sqc' : 'cqc')) {
+          this.enterError(cmd === R.MB_CMD.SQC ? 'sqc' : 'cqc');
+          return 4;
+        }
+        if (query) this.memory.writeN(addr, this.memory.readN(slot, R.SQC_SIZE));
+        else {
+          this.memory.writeN(slot, this.memory.readN(addr, R.SQC_SIZE));
+          this.dropQueue(queue);
+          this.qStopped[queue] = 0;
+        }
+        return 0;
+      }
+      case R.MB_CMD.EQC:
+      case R.MB_CMD.AEQC: {
+        const ctx = cmd === R.MB_CMD.EQC ? this.eqc : this.aeqc;
+        if (!this.dmaOk(addr, 28, 'mailbox')) return 4;
+        if (query) {
+          for (let i = 0; i < R.EQC_DWORDS; i++) this.memory.w32(addr + 4 * i, ctx[i]);
+        } else {
+          for (let i = 0; i < R.EQC_DWORDS; i++) ctx[i] = this.memory.r32(addr + 4 * i);
+          if (cmd === R.MB_CMD.EQC) this.eqBase = compose(ctx[2], ctx[1]);
+          else this.aeqBase = compose(ctx[2], ctx[1]);
+        }
+        return 0;
+      }
+      case R.MB_CMD.SQC_BT:
+      case R.MB_CMD.CQC_BT: {
+        const sq = cmd === R.MB_CMD.SQC_BT;
+        if (query) {
+          const v = sq ? this.sqcBt : this.cqcBt;
+          this.mbL = lo32(v);
+          this.mbH = hi32(v);
+        } else {
+          if (sq) this.sqcBt = addr;
+          else this.cqcBt = addr;
+          this.qCached.fill(0); // a new table: cached contexts are stale
+          // Assumption: reprogramming the queue tables (a driver initialising the function) ends a PAUSE_QM.
+          this.paused = false;
+        }
+        return 0;
+      }
+      case R.MB_CMD.SQC_VFT_V2:
+        if (!query) return 1; // a VF cannot program its own VFT
+        this.mbL = Number(this.vft & 0xffffffffn);
+        this.mbH = Number(this.vft >> 32n);
+        return 0;
+      case R.MB_CMD.STOP_QP:
+        if (queue >= n) return 3;
+        if (this.curQ === queue) this.completeCurrent();
+        this.dropQueue(queue);
+        this.qStopped[queue] = 1;
+        return 0;
+      case R.MB_CMD.SRC:
+      case R.MB_CMD.DST:
+        return 0; // PF<->VF messaging: acknowledged, no PF driver modelled
+      case R.MB_CMD.PAUSE_QM:
+        // Assumption: PAUSE_QM drains the request already in the engine, then fetches nothing more.
+        if (this.curQ >= 0) this.completeCurrent();
+        this.paused = true;
+        return 0;
+      default:
+        return 1;
+    }
+  }
+
+  // ---------------------------------------------------------------- doorbells (reference F.3)
+
+  private doorbell(v: bigint, by: 'host' | 'guest'): void {
+    const lo = Number(v & 0xffffffffn);
+    const hi = Number(v >> 32n);
+    const qn = lo & 0xfff;
+    const cmd = (lo >>> 12) & 0xf;
+    const index = hi & 0xffff;
+    const prio = (hi >>> 16) & 0xffff;
+    this.stats.doorbells++;
+    this.timeline.push(this.side, 'doorbell', { cmd, qn, index, prio, by });
+    switch (cmd) {
+      case R.DB_CMD.SQ:
+        if (qn >= this.qCached.length || this.errored) return;
+        if (prio === 1) {
+          // Assumption: a priority-1 SQ doorbell (driver start_device, reference C.3) re-arms the queue and
+          // resumes the function; its index is not a new tail. A context not held in the cache is fetched
+          // from the SQC/CQC tables in memory (the destination's case); a held one stays as it is.
+          this.paused = false;
+          this.qStopped[qn] = 0;
+          if (!this.qCached[qn] && !this.loadQueue(qn)) return;
+        } else {
+          if (!this.qCached[qn] && !this.loadQueue(qn)) return;
+          this.sqTail[qn] = index % Math.max(1, this.sqDepth[qn]);
+        }
+        this.pump();
+        return;
+      case R.DB_CMD.CQ:
+        if (qn >= this.qCached.length || this.errored) return;
+        if (!this.qCached[qn] && !this.loadQueue(qn)) return;
+        this.cqHead[qn] = index;
+        return;
+      case R.DB_CMD.EQ:
+      case R.DB_CMD.AEQ: {
+        const aeq = cmd === R.DB_CMD.AEQ;
+        const ctx = aeq ? this.aeqc : this.eqc;
+        ctx[0] = ((ctx[0] & 0xffff0000) | index) >>> 0;
+        const src = aeq ? R.VF_AEQ_INT_SOURCE : R.VF_EQ_INT_SOURCE;
+        this.regs[src >>> 2] = 0;
+        // Events not yet consumed: the device signals again (what the R3 "interruption restore" relies on).
+        if (index !== ctx[0] >>> 16) this.signal(aeq);
+        return;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- queue contexts
+
+  private loadQueue(q: number): boolean {
+    const sqc = this.sqcBt + q * R.SQC_SIZE;
+    const cqc = this.cqcBt + q * R.CQC_SIZE;
+    if (!this.dmaOk(sqc, R.SQC_SIZE, 'sqc')) {
+      this.enterError('sqc');
+      return false;
+    }
+    if (!this.dmaOk(cqc, R.CQC_SIZE, 'cqc')) {
+      this.enterError('cqc');
+      return false;
+    }
+    const m = this.memory;
+    const s0 = m.r32(sqc);
+    this.sqHead[q] = s0 & 0xffff;
+    this.sqTail[q] = s0 >>> 16;
+    this.sqBase[q] = compose(m.r32(sqc + 8), m.r32(sqc + 4));
+    const s3 = m.r32(sqc + 12);
+    // depth-1 in bits 11:0, log2(SQE size) from bit 12 (reference F.1; qm.c keeps depth <= 4096)
+    this.sqDepth[q] = (s3 & 0xfff) + 1;
+    this.sqeLog2[q] = (s3 >>> 12) & 0xf;
+    this.sqCqn[q] = m.r32(sqc + 24) & 0xffff;
+    const c0 = m.r32(cqc);
+    this.cqHead[q] = c0 & 0xffff;
+    this.cqTail[q] = c0 >>> 16;
+    this.cqBase[q] = compose(m.r32(cqc + 8), m.r32(cqc + 4));
+    this.cqDepth[q] = (m.r32(cqc + 12) & 0xfff) + 1;
+    const c6 = m.r32(cqc + 24);
+    this.cqFlags[q] = c6;
+    this.cqPhase[q] = c6 & 1;
+    this.qCached[q] = 1;
+    return true;
+  }
+
+  private dropQueue(q: number): void {
+    this.qCached[q] = 0;
+  }
+
+  /** QM_CACHE_WB: flush cached queue positions into the SQC/CQC tables in guest memory. */
+  private cacheWriteBack(): void {
+    this.regs[R.VF_CACHE_WB_DONE >>> 2] = 0;
+    for (let q = 0; q < this.qCached.length; q++) {
+      if (!this.qCached[q]) continue;
+      const sqc = this.sqcBt + q * R.SQC_SIZE;
+      const cqc = this.cqcBt + q * R.CQC_SIZE;
+      if (!this.dmaOk(sqc, R.SQC_SIZE, 'sqc') || !this.dmaOk(cqc, R.CQC_SIZE, 'cqc')) continue;
+      this.memory.w32(sqc, this.sqHead[q] | (this.sqTail[q] << 16));
+      this.memory.w32(cqc, this.cqHead[q] | (this.cqTail[q] << 16));
+      // Assumption: the written-back CQC carries the current producer phase, so a restart continues it.
+      this.memory.w32(cqc + 24, ((this.cqFlags[q] & ~1) | this.cqPhase[q]) >>> 0);
+    }
+    if (!this.faults.cacheWbNeverDone) this.regs[R.VF_CACHE_WB_DONE >>> 2] = 1;
+  }
+
+  private pending(q: number): boolean {
+    return this.qCached[q] === 1 && this.qStopped[q] === 0 && this.sqHead[q] !== this.sqTail[q];
+  }
+
+  // ---------------------------------------------------------------- engine
+
+  /** Start the next request if the engine is free (round-robin over queues). */
+  private pump(): void {
+    if (this.curQ >= 0 || this.paused || this.errored) return;
+    const n = this.qCached.length;
+    for (let k = 0; k < n; k++) {
+      const q = (this.rr + k) % n;
+      if (!this.pending(q)) continue;
+      this.rr = (q + 1) % n;
+      const idx = this.sqHead[q];
+      const size = 1 << this.sqeLog2[q];
+      const sqe = this.sqBase[q] + idx * size;
+      if (!this.dmaOk(sqe, size, 'sqe')) {
+        this.enterError('sqe');
+        return;
+      }
+      this.sqHead[q] = (idx + 1) % this.sqDepth[q];
+      this.stats.sqesFetched++;
+      this.curQ = q;
+      this.curIdx = idx;
+      this.curDue = this.clock.now() + latencyUs(this.baseUs, this.perKiBUs, this.memory.r32(sqe + SQE_OFF.len));
+      return;
+    }
+  }
+
+  /** Finish the request in the engine: data, SQE status, CQE, EQE, interrupt. */
+  private completeCurrent(): void {
+    const q = this.curQ;
+    const idx = this.curIdx;
+    this.curQ = -1;
+    if (q < 0) return;
+    const m = this.memory;
+    const sqe = this.sqBase[q] + idx * (1 << this.sqeLog2[q]);
+    let status: number = SQE_STATUS.DONE;
+    let outLen = 0;
+    const op = m.r8(sqe + SQE_OFF.op);
+    if (!this.ops.includes(op)) status = SQE_STATUS.BAD_OP;
+    else {
+      const len = m.r32(sqe + SQE_OFF.len);
+      const src = m.r64n(sqe + SQE_OFF.src);
+      const dst = m.r64n(sqe + SQE_OFF.dst);
+      const key = m.r64n(sqe + SQE_OFF.key);
+      const keyLen = m.r32(sqe + SQE_OFF.keyLen);
+      const ivLen = m.r32(sqe + SQE_OFF.ivLen);
+      const iv = m.r64n(sqe + SQE_OFF.iv);
+      const cap = m.r32(sqe + SQE_OFF.dstCap);
+      if (!this.dmaOk(src, len, 'data') || (keyLen > 0 && !this.dmaOk(key, keyLen, 'data')) || (ivLen > 0 && !this.dmaOk(iv, ivLen, 'data'))) {
+        status = SQE_STATUS.DMA_FAULT;
+      } else {
+        const out = executeOp({
+          op, data: m.view(src, len), key: keyLen ? m.readN(key, keyLen) : new Uint8Array(0), iv: ivLen ? m.readN(iv, ivLen) : new Uint8Array(0),
+        });
+        if (typeof out === 'string') status = out === 'bad-op' ? SQE_STATUS.BAD_OP : out === 'bad-len' ? SQE_STATUS.BAD_LEN : SQE_STATUS.ENGINE_ERROR;
+        else if (out.length > cap) status = SQE_STATUS.BAD_LEN;
+        else if (!this.dmaOk(dst, out.length, 'data')) status = SQE_STATUS.DMA_FAULT;
+        else {
+          m.writeN(dst, out);
+          outLen = out.length;
+        }
+      }
+    }
+    if (m.contains(sqe, 16)) {
+      m.w8(sqe + SQE_OFF.status, status);
+      m.w32(sqe + SQE_OFF.outLen, outLen);
+    }
+    this.stats.requestsCompleted++;
+    // CQE (reference F.1): dw2 = sq_head (the completed SQE's index) | sq_num << 16; dw3 bit16 = phase
+    const cqn = this.sqCqn[q] < this.qCached.length ? this.sqCqn[q] : q;
+    if (!this.qCached[cqn] && !this.loadQueue(cqn)) return;
+    const cqe = this.cqBase[cqn] + this.cqTail[cqn] * R.CQE_SIZE;
+    if (!this.dmaOk(cqe, R.CQE_SIZE, 'cqe')) {
+      this.qStopped[q] = 1;
+      return;
+    }
+    m.w32(cqe, 0);
+    m.w32(cqe + 4, idx & 0xffff);
+    m.w32(cqe + 8, (idx & 0xffff) | (q << 16));
+    m.w32(cqe + 12, this.cqPhase[cqn] << 16);
+    this.stats.cqesWritten++;
+    if (++this.cqTail[cqn] >= this.cqDepth[cqn]) {
+      this.cqTail[cqn] = 0;
+      this.cqPhase[cqn] ^= 1;
+    }
+    this.postEvent(false, cqn, 0);
+  }
+
+  /** Write an EQE (or AEQE) and raise the line. */
+  private postEvent(aeq: boolean, qn: number, type: number): void {
+    const ctx = aeq ? this.aeqc : this.eqc;
+    const depth = (ctx[6] & 0xffff) + 1;
+    const phase = (ctx[6] >>> 16) & 1;
+    const tail = ctx[0] >>> 16;
+    const addr = (aeq ? this.aeqBase : this.eqBase) + tail * R.EQE_SIZE;
+    const entry = ((qn & 0xffff) | (phase << 16) | (aeq ? type << 17 : 0)) >>> 0;
+    // Assumption: a fault writing an EQE/AEQE is recorded (SMMU) but the engine keeps going.
+    if (this.dmaOk(addr, R.EQE_SIZE, aeq ? 'aeqe' : 'eqe')) {
+      this.memory.w32(addr, entry);
+      if (aeq) this.stats.aeqesWritten++;
+      else this.stats.eqesWritten++;
+    }
+    let next = tail + 1;
+    if (next >= depth) {
+      next = 0;
+      // Assumption: the shadow dw6 phase bit tracks the producer phase, so a restore continues it.
+      ctx[6] = (ctx[6] ^ (1 << 16)) >>> 0;
+    }
+    ctx[0] = ((ctx[0] & 0xffff) | (next << 16)) >>> 0;
+    this.signal(aeq);
+  }
+
+  private signal(aeq: boolean): void {
+    const src = aeq ? R.VF_AEQ_INT_SOURCE : R.VF_EQ_INT_SOURCE;
+    this.regs[src >>> 2] = 1;
+    const mask = this.regs[(aeq ? R.VF_AEQ_INT_MASK : R.VF_EQ_INT_MASK) >>> 2];
+    if ((mask & 1) === 0) this.raise(aeq ? IRQ_AEQ : IRQ_EQ);
+  }
+
+  private raise(vector: number): void {
+    this.stats.irqs++;
+    this.timeline.push(this.side, 'irq', { vector, delivered: this.irqSink !== null });
+    this.irqSink?.(vector, this);
+  }
+
+  // ---------------------------------------------------------------- DMA and errors
+
+  private dmaOk(addr: number, len: number, what: string): boolean {
+    if (this.memory.contains(addr, len)) return true;
+    this.stats.dmaFaults++;
+    const iova = addr < 2 ** 53 ? hex64(BigInt(addr)) : 'above-2^53';
+    this.dmaFaults.push({ t: this.clock.now(), what, iova, len });
+    this.timeline.push(this.side, 'dma-fault', { what, iova, len });
+    return false;
+  }
+
+  /** Assumption: a fault fetching queue state stops the function until a function reset. */
+  private enterError(what: string): void {
+    if (this.errored) return;
+    this.errored = true;
+    this.curQ = -1;
+    this.pfAbnormal = 1;
+    this.pfEngineStatus = 1;
+    this.timeline.push(this.side, 'event', { what: 'device-error', cause: what });
+  }
+
+  // ---------------------------------------------------------------- time
+
+  /** Run the engine for `us` of simulated time. */
+  advance(us: number): void {
+    const target = this.clock.now() + us;
+    for (let i = 0; this.curQ >= 0 && this.curDue <= target; i++) {
+      if (i > MAX_STEPS) throw new Error('device advance exceeded its step bound');
+      const d = this.curDue - this.clock.now();
+      if (d > 0) this.clock.advance(d);
+      this.completeCurrent();
+      this.pump();
+    }
+    const rest = target - this.clock.now();
+    if (rest > 0) this.clock.advance(rest);
+  }
+
+  /** Process pending work until idle or maxUs elapsed; returns whether the device went idle. */
+  runUntilIdle(maxUs: number): boolean {
+    const end = this.clock.now() + maxUs;
+    for (let i = 0; i < MAX_STEPS; i++) {
+      if (this.curQ < 0) this.pump();
+      if (this.curQ < 0) return true;
+      if (this.curDue > end) {
+        this.advance(end - this.clock.now());
+        return false;
+      }
+      this.advance(Math.max(0, this.curDue - this.clock.now()));
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------- reset and RAS
+
+  /** VFIO_DEVICE_RESET / FLR: every function register to its reset value. */
+  functionReset(): void {
+    this.stats.resets++;
+    this.timeline.push(this.side, 'reset', { what: 'function-reset' });
+    this.resetState();
+  }
+
+  private resetState(): void {
+    this.regs.fill(0);
+    this.highRegs.clear();
+    this.regs[R.VF_AEQ_INT_MASK >>> 2] = 1;
+    this.regs[R.VF_EQ_INT_MASK >>> 2] = 1;
+    this.regs[R.VF_IFC_INT_MASK >>> 2] = 1;
+    // Assumption (reference B.4): QM_VF_STATE reads 0 (ready) after reset, with or without a guest driver.
+    this.regs[R.VF_QM_STATE >>> 2] = 0;
+    this.regs[R.VF_CACHE_WB_DONE >>> 2] = 1;
+    this.mbW0 = this.mbQueue = this.mbL = this.mbH = 0;
+    this.eqc.fill(0);
+    this.aeqc.fill(0);
+    this.eqBase = this.aeqBase = 0;
+    this.sqcBt = this.cqcBt = 0;
+    this.qCached.fill(0);
+    this.qStopped.fill(0);
+    this.curQ = -1;
+    this.paused = false;
+    this.errored = false;
+    this.pfAbnormal = 0;
+    this.pfEngineStatus = 0;
+    this.vftRdy = 1;
+  }
+
+  /** Raise a RAS event (ras-recovery workload). */
+  injectRas(kind: RasKind): void {
+    this.timeline.push(this.side, 'event', { what: 'ras', kind });
+    switch (kind) {
+      case 'eq-overflow':
+        return this.postEvent(true, 0, R.AEQ_EVENT.EQ_OVERFLOW);
+      case 'cq-overflow':
+        return this.postEvent(true, 0, R.AEQ_EVENT.CQ_OVERFLOW);
+      case 'cqe-error':
+        return this.postEvent(true, 0, R.AEQ_EVENT.CQE_ERROR);
+      case 'hw-error':
+        this.pfAbnormal = 1;
+        this.pfEngineStatus = 1;
+        return;
+    }
+  }
+}

@@ -1,0 +1,17 @@
+// Run by parsers.ts in a child process when generated/ is missing or stale: compiles every .ksy in
+// memory and prints {name: {className, js, debugJs}} as JSON on stdout (the compiler's API is
+// asynchronous; a child lets the loader stay synchronous). Writes no files.
+import { compileAll } from './compile.ts';
+import { upperCamel } from './generatedDir.ts';
+
+try {
+  const out: Record<string, { className: string; js: string; debugJs: string }> = {};
+  for (const c of await compileAll(undefined, { debug: true, dot: false })) {
+    const className = upperCamel(String(c.ksy.meta?.id ?? c.name));
+    out[c.name] = { className, js: c.js[`${className}.js`], debugJs: c.debugJs[`${className}.js`] };
+  }
+  process.stdout.write(JSON.stringify(out));
+} catch (e) {
+  process.stderr.write(`${(e as Error).message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,16 @@
+// Where ktree keeps what it downloads and builds: outside git, shared by every checkout on the
+// machine. MIGCOMPAT_CACHE overrides the root (CI and tests may point it elsewhere).
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export function cacheRoot(): string {
+  return join(process.env.MIGCOMPAT_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'migcompat'), 'ktree');
+}
+
+export const debsDir = (): string => join(cacheRoot(), 'debs');
+/** extracted trees, one folder per package version ("debian-6.1.192-2") */
+export const treesDir = (): string => join(cacheRoot(), 'trees');
+/** built libraries, one per source hash */
+export const libsDir = (): string => join(cacheRoot(), 'libs');
+/** registered `ktree:NAME` revisions */
+export const registryFile = (): string => join(cacheRoot(), 'registry.json');

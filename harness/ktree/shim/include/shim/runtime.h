@@ -1,0 +1,33 @@
+/*
+ * migcompat shim runtime: what the harness (TypeScript, through koffi) calls, and the callbacks
+ * it registers. One loaded library holds any number of simulated functions ("instances"); an
+ * instance is one VF with its PF, probed by the driver the library was built from.
+ */
+#ifndef MIGCOMPAT_SHIM_RUNTIME_H
+#define MIGCOMPAT_SHIM_RUNTIME_H
+#include <shim/kernel.h>
+
+#define SHIM_MAX_INST 2048
+#define SHIM_SPACE_VF 0
+#define SHIM_SPACE_PF 1
+/* fake bus addresses: ioremap hands them back as cookies; only readl/writel decode them */
+#define SHIM_IO_BASE 0x0000100000000000ULL
+#define SHIM_IO_ADDR(inst, space) (SHIM_IO_BASE | ((u64)(inst) << 33) | ((u64)(space) << 32))
+
+typedef u32 shim_read32_fn(int inst, int space, u32 off);
+typedef void shim_write32_fn(int inst, int space, u32 off, u32 val);
+typedef void shim_write64_fn(int inst, int space, u32 off, u64 val);
+typedef void shim_write128_fn(int inst, int space, u32 off, u64 lo, u64 hi);
+typedef void shim_delay_fn(u32 us);
+typedef int shim_next_state_fn(u32 flags, u32 cur, u32 target);
+typedef void shim_log_fn(int inst, int level, const char *msg);
+
+void shim_set_callbacks(shim_read32_fn *r32, shim_write32_fn *w32, shim_write64_fn *w64,
+			shim_write128_fn *w128, shim_delay_fn *delay, shim_next_state_fn *next,
+			shim_log_fn *log);
+
+/* glue.c: the only code that knows the driver's own structs (compiled against the tree's headers) */
+void *shim_glue_new_pf_qm(struct pci_dev *pf, void __iomem *io_base, int hw_ver);
+void shim_glue_free_pf_qm(void *qm);
+int shim_glue_vf_qm(struct vfio_device *vdev, u64 *dma4, u32 *qp);
+#endif

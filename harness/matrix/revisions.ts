@@ -1,0 +1,91 @@
+// The revision facts a matrix needs (ids, whether a destination accepts a source's magic) and the
+// profile snapshots a repro bundle keeps, taken from the driver registry (harness/drivers).
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { findAcceptRule } from '../drivers/traits.ts';
+import { listRevisions, loadRevision, modelRevision, registerRevision } from '../drivers/registry.ts';
+import { parseRevisionYaml, type RevisionProfile } from '../drivers/yaml.ts';
+import type { Traits } from '../drivers/traits.ts';
+import type { ProfileSnapshot } from '../report/bundle.ts';
+import { UsageError } from '../util/usage-error.ts';
+import type { RevisionFacts } from './expand.ts';
+
+export function registryFacts(): RevisionFacts {
+  const cache = new Map<string, boolean>();
+  return {
+    ids: () => listRevisions().map((r) => r.id),
+    accepts(src: string, dst: string): boolean {
+      const key = `${src}\u0000${dst}`;
+      let v = cache.get(key);
+      if (v === undefined) {
+        const s = loadRevision(src).traits;
+        const d = loadRevision(dst).traits;
+        // external revisions (ktree:…) declare no traits: assume acceptance, the run tells
+        v = !s || !d ? true : findAcceptRule(d.accept, s.write.magic, s.write.major ?? 0) !== null;
+        cache.set(key, v);
+      }
+      return v;
+    },
+  };
+}
+
+/** The profile YAML of a revision and of every profile it extends, as text. */
+export function profileSnapshots(ids: string[]): Record<string, ProfileSnapshot> {
+  const out: Record<string, ProfileSnapshot> = {};
+  const visit = (id: string) => {
+    if (out[id]) return;
+    const rev = loadRevision(id);
+    if (rev.kind !== 'model' || !/\.ya?ml$/i.test(rev.source)) {
+      out[id] = { path: rev.source, text: '' };
+      return;
+    }
+    const text = readFileSync(rev.source, 'utf8');
+    out[id] = { path: relative(process.cwd(), rev.source), text };
+    const p = parseRevisionYaml(text, rev.source);
+    if (p.extends) visit(p.extends);
+  };
+  for (const id of ids) visit(id);
+  return out;
+}
+
+/**
+ * Make the registry use the snapshot profiles (a replay reruns a case with the revisions as they
+ * were). Returns the ids whose snapshot differs from the profile on disk now.
+ */
+export function installSnapshots(snaps: Record<string, ProfileSnapshot>, where: string): string[] {
+  const profiles = new Map<string, RevisionProfile>();
+  const differs: string[] = [];
+  for (const [id, s] of Object.entries(snaps)) {
+    if (!s.text) continue; // external revision: nothing to install
+    const p = parseRevisionYaml(s.text, `${where} profiles.${id}`);
+    if (p.id !== id) throw new UsageError(`${where}: profiles.${id}: the snapshot declares id '${p.id}'`);
+    profiles.set(id, p);
+    let current: string | null = null;
+    try {
+      const rev = loadRevision(id);
+      current = /\.ya?ml$/i.test(rev.source) ? readFileSync(rev.source, 'utf8') : null;
+    } catch {
+      current = null;
+    }
+    if (current !== s.text) differs.push(id);
+  }
+  const resolved = new Map<string, Traits>();
+  const resolve = (p: RevisionProfile, seen: string[]): Traits => {
+    const done = resolved.get(p.id);
+    if (done) return done;
+    let traits = p.traits as Traits;
+    if (p.extends) {
+      if (seen.includes(p.id)) throw new UsageError(`${where}: profiles: extends cycle ${[...seen, p.id].join(' -> ')}`);
+      const parent = profiles.get(p.extends);
+      const base = parent ? resolve(parent, [...seen, p.id]) : loadRevision(p.extends).traits;
+      if (!base) throw new UsageError(`${where}: profiles.${p.id}: extends '${p.extends}', which has no traits`);
+      traits = { ...base, ...p.traits } as Traits;
+    }
+    resolved.set(p.id, traits);
+    return traits;
+  };
+  for (const p of profiles.values()) {
+    registerRevision(modelRevision({ ...p, file: p.file }, resolve(p, [])), { replace: true });
+  }
+  return differs;
+}

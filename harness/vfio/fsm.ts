@@ -1,0 +1,114 @@
+// The VFIO core's migration state machine (reference G.3): the next-step table, the flags each state
+// needs, the one-step algorithm (vfio_mig_get_next_state) and the multi-step path a SET resolves to.
+// Pure data and functions: the simulated core and every revision model share them.
+import { fail, ok, type IoResult } from '../util/errno.ts';
+import { MIG_FLAG, type MigState } from './types.ts';
+import { HangError } from './driver.ts';
+
+const { STOP_COPY, P2P, PRE_COPY } = MIG_FLAG;
+
+/** Flags a state needs to be "supported" (G.3). ERROR needs every bit, so it is never supported. */
+export const STATE_FLAGS: Record<MigState, number> = {
+  ERROR: 0xffffffff,
+  STOP: STOP_COPY,
+  RUNNING: STOP_COPY,
+  STOP_COPY: STOP_COPY,
+  RESUMING: STOP_COPY,
+  RUNNING_P2P: STOP_COPY | P2P,
+  PRE_COPY: STOP_COPY | PRE_COPY,
+  PRE_COPY_P2P: STOP_COPY | P2P | PRE_COPY,
+};
+
+type Row = Record<MigState, MigState>;
+const row = (S: MigState, R: MigState, SC: MigState, RES: MigState, RP: MigState, PC: MigState, PCP: MigState): Row => ({
+  STOP: S, RUNNING: R, STOP_COPY: SC, RESUMING: RES, RUNNING_P2P: RP, PRE_COPY: PC, PRE_COPY_P2P: PCP, ERROR: 'ERROR',
+});
+
+/** table[cur][target] = next state the core moves to (G.3, v6.2+; the 6.1 table is its subset). */
+export const NEXT_STEP: Record<MigState, Row> = {
+  STOP: row('STOP', 'RUNNING_P2P', 'STOP_COPY', 'RESUMING', 'RUNNING_P2P', 'RUNNING_P2P', 'RUNNING_P2P'),
+  RUNNING: row('RUNNING_P2P', 'RUNNING', 'RUNNING_P2P', 'RUNNING_P2P', 'RUNNING_P2P', 'PRE_COPY', 'RUNNING_P2P'),
+  STOP_COPY: row('STOP', 'STOP', 'STOP_COPY', 'STOP', 'STOP', 'ERROR', 'ERROR'),
+  RESUMING: row('STOP', 'STOP', 'STOP', 'RESUMING', 'STOP', 'STOP', 'STOP'),
+  RUNNING_P2P: row('STOP', 'RUNNING', 'STOP', 'STOP', 'RUNNING_P2P', 'RUNNING', 'PRE_COPY_P2P'),
+  PRE_COPY: row('RUNNING', 'RUNNING', 'PRE_COPY_P2P', 'RUNNING', 'RUNNING', 'PRE_COPY', 'PRE_COPY_P2P'),
+  PRE_COPY_P2P: row('RUNNING_P2P', 'RUNNING_P2P', 'STOP_COPY', 'RUNNING_P2P', 'RUNNING_P2P', 'PRE_COPY', 'PRE_COPY_P2P'),
+  ERROR: row('ERROR', 'ERROR', 'ERROR', 'ERROR', 'ERROR', 'ERROR', 'ERROR'),
+};
+
+export const isSupported = (state: MigState, flags: number): boolean =>
+  (STATE_FLAGS[state] & flags) === STATE_FLAGS[state];
+
+/** Bound on the "skip unsupported states" loop: the table has 8 rows, so a longer chain is a cycle. */
+const SKIP_BOUND = 8;
+
+/**
+ * One step (vfio_mig_get_next_state): EINVAL when cur or target is unsupported or the result is
+ * ERROR; otherwise the single arc cur→next the driver is asked to perform. Same state returns itself.
+ */
+export function nextStep(cur: MigState, target: MigState, flags: number): IoResult<MigState> {
+  if (!isSupported(cur, flags) || !isSupported(target, flags)) return fail('EINVAL');
+  let next = NEXT_STEP[cur][target];
+  for (let i = 0; !isSupported(next, flags); i++) {
+    if (i >= SKIP_BOUND) return fail('EINVAL');
+    next = NEXT_STEP[next][target];
+  }
+  return next === 'ERROR' ? fail('EINVAL') : ok(next);
+}
+
+/** Bound on the arcs of one SET request: the longest real path has 3 arcs. */
+export const WALK_BOUND = 8;
+
+/** The arcs a SET request resolves to, without performing them (cur first, target last). */
+export function resolvePath(cur: MigState, target: MigState, flags: number): IoResult<MigState[]> {
+  const path: MigState[] = [cur];
+  let s = cur;
+  while (s !== target) {
+    if (path.length > WALK_BOUND) return fail('EINVAL');
+    const n = nextStep(s, target, flags);
+    if (!n.ok) return n;
+    s = n.value;
+    path.push(s);
+  }
+  return ok(path);
+}
+
+export interface ArcWalker<F> {
+  /** the driver's current state (re-read after every arc) */
+  get(): MigState;
+  /** record the state the arc reached */
+  set(s: MigState): void;
+  flags: number;
+  /** perform one arc; a value is a data fd opened by that arc */
+  arc(from: MigState, to: MigState): IoResult<F | null>;
+  /** called after each arc with its result (timeline) */
+  onArc?(from: MigState, to: MigState, errno: string | undefined): void;
+  /** name for the hang report */
+  where: string;
+}
+
+/**
+ * The driver-side loop of a SET request (hisi's set_device_state): one core step at a time until
+ * the target. A failed arc leaves the state where it started. More than WALK_BOUND arcs is a hang
+ * (HangError), e.g. an implementation whose state does not move.
+ */
+export function walkArcs<F>(w: ArcWalker<F>, target: MigState): IoResult<F | null> {
+  let res: F | null = null;
+  const arcs: string[] = [];
+  while (w.get() !== target) {
+    if (arcs.length >= WALK_BOUND) throw new HangError(w.where, arcs);
+    const from = w.get();
+    const n = nextStep(from, target, w.flags);
+    if (!n.ok) return n;
+    const r = w.arc(from, n.value);
+    arcs.push(`${from}->${n.value}`);
+    w.onArc?.(from, n.value, r.ok ? undefined : r.errno);
+    if (!r.ok) return r;
+    w.set(n.value);
+    if (r.value !== null) {
+      if (w.get() !== target) return fail('EINVAL'); // WARN_ON: a session opened mid-path
+      res = r.value;
+    }
+  }
+  return ok(res);
+}

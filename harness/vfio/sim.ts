@@ -1,0 +1,95 @@
+// The simulated VFIO core: a VfioDevice over a MigrationDriver (any revision). It does what
+// vfio_main.c does around the driver (feature checks, ERROR never requestable, the data fd handed
+// back) and records every uAPI call and data-fd chunk in the timeline (DESIGN.md "Evidence").
+import { fail, ok, type IoResult } from '../util/errno.ts';
+import type { Timeline } from '../util/timeline.ts';
+import type { Side } from '../oracle/types.ts';
+import type { MigrationDriver } from './driver.ts';
+import type { DataFd, MigState, PrecopyInfo, VfioDevice } from './types.ts';
+
+export class SimVfioDevice implements VfioDevice {
+  private closed = false;
+  constructor(
+    readonly name: string,
+    readonly driver: MigrationDriver,
+    private readonly timeline: Timeline,
+    private readonly side: Side,
+  ) {
+    driver.open();
+  }
+
+  migrationFlags(): IoResult<number> {
+    if (this.closed) return fail('EBADF');
+    return ok(this.driver.migrationFlags);
+  }
+
+  getState(): IoResult<MigState> {
+    if (this.closed) return fail('EBADF');
+    return ok(this.driver.getState());
+  }
+
+  setState(target: MigState): IoResult<{ dataFd: DataFd | null }> {
+    if (this.closed) return fail('EBADF');
+    const from = this.driver.getState();
+    // ERROR can never be requested (G.3); the rest of the validation is the driver's (next-step).
+    const r: IoResult<DataFd | null> = target === 'ERROR' ? fail('EINVAL') : this.driver.setState(target);
+    const at = this.driver.getState();
+    this.timeline.push(this.side, 'set-state', { from, target, reached: at, dataFd: r.ok && r.value ? r.value.fd : null },
+      r.ok ? undefined : r.errno);
+    if (!r.ok) return r;
+    return ok({ dataFd: r.value ? new LoggedFd(r.value, this.timeline, this.side) : null });
+  }
+
+  dataSize(): IoResult<bigint> {
+    if (this.closed) return fail('EBADF');
+    const r = this.driver.dataSize();
+    this.timeline.push(this.side, 'data-size', { value: r.ok ? '0x' + r.value.toString(16) : null }, r.ok ? undefined : r.errno);
+    return r;
+  }
+
+  reset(): IoResult<void> {
+    if (this.closed) return fail('EBADF');
+    const r = this.driver.reset();
+    this.timeline.push(this.side, 'reset', { state: this.driver.getState() }, r.ok ? undefined : r.errno);
+    return r;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.driver.close();
+    this.timeline.push(this.side, 'close', {});
+  }
+}
+
+/** Records each read/write/PRECOPY_INFO with size, offset and result. */
+class LoggedFd implements DataFd {
+  private off = 0;
+  constructor(private readonly inner: DataFd, private readonly timeline: Timeline, private readonly side: Side) {}
+  get fd(): number {
+    return this.inner.fd;
+  }
+  read(maxBytes: number): IoResult<Uint8Array> {
+    const r = this.inner.read(maxBytes);
+    this.timeline.push(this.side, 'read', { fd: this.fd, max: maxBytes, offset: this.off, bytes: r.ok ? r.value.length : null },
+      r.ok ? undefined : r.errno);
+    if (r.ok) this.off += r.value.length;
+    return r;
+  }
+  write(bytes: Uint8Array): IoResult<number> {
+    const r = this.inner.write(bytes);
+    this.timeline.push(this.side, 'write', { fd: this.fd, size: bytes.length, offset: this.off, accepted: r.ok ? r.value : null },
+      r.ok ? undefined : r.errno);
+    if (r.ok) this.off += r.value;
+    return r;
+  }
+  precopyInfo(): IoResult<PrecopyInfo> {
+    const r = this.inner.precopyInfo();
+    this.timeline.push(this.side, 'precopy-info', r.ok
+      ? { initial: Number(r.value.initialBytes), dirty: Number(r.value.dirtyBytes) } : {}, r.ok ? undefined : r.errno);
+    return r;
+  }
+  close(): void {
+    this.inner.close();
+  }
+}

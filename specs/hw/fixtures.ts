@@ -1,0 +1,56 @@
+// Test fixtures for the hw project: a fake sysfs tree and a stand-in host with fresh devices.
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StandinHost } from '../../harness/vfio/kernel/standin/host.ts';
+import { FakeHisiDevice, type FakeDeviceOptions } from '../../harness/vfio/kernel/standin/fake-device.ts';
+
+export interface FakePci {
+  bdf: string;
+  driver: string | null;
+  group: number | null;
+  cdev?: number | null;
+  deviceId?: number;
+}
+
+/** bus/pci/devices/<bdf>/{driver,iommu_group,vfio-dev/vfioN,vendor,device} under a temp root. */
+export function fakeSysfs(devices: FakePci[], root = mkdtempSync(join(tmpdir(), 'mc-sysfs-'))): string {
+  for (const d of devices) {
+    const dir = join(root, 'bus/pci/devices', d.bdf);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'vendor'), '0x19e5\n');
+    writeFileSync(join(dir, 'device'), `0x${(d.deviceId ?? 0xa256).toString(16)}\n`);
+    if (d.driver) {
+      mkdirSync(join(root, 'bus/pci/drivers', d.driver), { recursive: true });
+      symlinkSync(`../../../../bus/pci/drivers/${d.driver}`, join(dir, 'driver'));
+    }
+    if (d.group !== null) {
+      mkdirSync(join(root, 'kernel/iommu_groups', String(d.group)), { recursive: true });
+      symlinkSync(`../../../../kernel/iommu_groups/${d.group}`, join(dir, 'iommu_group'));
+    }
+    if (d.cdev !== undefined && d.cdev !== null) mkdirSync(join(dir, 'vfio-dev', `vfio${d.cdev}`), { recursive: true });
+  }
+  return root;
+}
+
+export const VF_A = '0000:75:00.1';
+export const VF_B = '0000:76:00.2';
+
+/** The process's stand-in host, emptied, with one fake device per entry. Returns the models as they open. */
+export function standin(devs: Array<{ bdf: string; group: number; cdev: number; fake?: Partial<FakeDeviceOptions> }>) {
+  const host = StandinHost.get();
+  host.reset();
+  const models = new Map<string, FakeHisiDevice[]>();
+  for (const d of devs) {
+    models.set(d.bdf, []);
+    host.addDevice({
+      bdf: d.bdf, group: d.group, cdev: d.cdev,
+      open: () => {
+        const m = new FakeHisiDevice({ name: d.bdf, ...d.fake });
+        models.get(d.bdf)!.push(m);
+        return m;
+      },
+    });
+  }
+  return { host, models };
+}

@@ -1,0 +1,77 @@
+// Building a tree: the Debian 6.1.192 driver compiles unmodified against the shim, the library is
+// cached by the source hash, and a tree that needs what the shim lacks fails with one message
+// naming the missing headers and symbols (exit 2 from the CLI).
+import { test, expect } from '@playwright/test';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { buildTree, KtreeBuildError, parseDiagnostics } from '../../harness/ktree/build.ts';
+import { DRIVER_C, atFunctionStart, debianTree, patchedTree } from './trees.ts';
+
+const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+test('Debian 6.1.192: fetched tree is linux 6.1.192 and its driver builds unmodified into a cached library', () => {
+  const tree = debianTree();
+  expect(readFileSync(join(tree, 'Makefile'), 'utf8')).toMatch(/^SUBLEVEL = 192$/m);
+  const before = sha(join(tree, DRIVER_C));
+  const b = buildTree(tree);
+  expect(existsSync(b.libPath)).toBe(true);
+  expect(b.files).toContain(DRIVER_C);
+  expect(sha(join(tree, DRIVER_C))).toBe(before); // the build never writes into the tree
+  const again = buildTree(tree);
+  expect(again.cached).toBe(true);
+  expect(again.libPath).toBe(b.libPath);
+  const meta = JSON.parse(readFileSync(join(b.libPath, '..', 'build.json'), 'utf8'));
+  expect(meta.hash).toBe(b.hash);
+});
+
+test('a changed driver source gets its own library (cache key is the source hash)', () => {
+  const base = buildTree(debianTree());
+  const tree = patchedTree((s) => s + '\n/* a comment changes the hash, not the code */\n');
+  const b = buildTree(tree);
+  expect(b.hash).not.toBe(base.hash);
+  expect(b.libPath).not.toBe(base.libPath);
+  expect(buildTree(tree, { force: true }).cached).toBe(false);
+});
+
+test('missing headers and symbols are listed in one message', () => {
+  const tree = patchedTree((s) => s.replace('#include <linux/device.h>',
+    '#include <linux/device.h>\n#include <linux/no_such_shim_header.h>\n#include <linux/another_missing.h>'));
+  let err: unknown;
+  try {
+    buildTree(tree);
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(KtreeBuildError);
+  const e = err as KtreeBuildError;
+  expect(e.missingHeaders).toEqual(['linux/no_such_shim_header.h', 'linux/another_missing.h']);
+  expect(e.message.split('\n')).toHaveLength(1);
+  expect(e.message).toContain('linux/no_such_shim_header.h, linux/another_missing.h');
+
+  const tree2 = patchedTree((s) => atFunctionStart(s, 'hisi_acc_vf_stop_device',
+    'extern int kernel_thing_the_shim_lacks(int); if (kernel_thing_the_shim_lacks(1)) return -EIO; qm_magic_helper(hisi_acc_vdev);'));
+  let err2: unknown;
+  try {
+    buildTree(tree2);
+  } catch (e) {
+    err2 = e;
+  }
+  expect(err2).toBeInstanceOf(KtreeBuildError);
+  expect((err2 as KtreeBuildError).missingSymbols).toContain('qm_magic_helper');
+});
+
+test('linker: an undefined function the shim lacks is named', () => {
+  const tree = patchedTree((s) => atFunctionStart(s, 'hisi_acc_vf_stop_device',
+    'extern int kernel_thing_the_shim_lacks(int); if (kernel_thing_the_shim_lacks(1)) return -EIO;'));
+  expect(() => buildTree(tree)).toThrow(/missing symbols: kernel_thing_the_shim_lacks/);
+  expect(parseDiagnostics("x.c:(.text+0x1): undefined reference to `foo_bar'").symbols).toEqual(['foo_bar']);
+});
+
+test('CLI: a path that is not a kernel tree is bad input (one line, exit 2)', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'harness/cli/main.ts', 'ktree', 'build', '--tree', '/', '--name', 'x'], { encoding: 'utf8' });
+  expect(r.status).toBe(2);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr).toContain('missing drivers/vfio/pci/hisilicon/');
+});

@@ -1,0 +1,110 @@
+// Matrix files: validation errors name file, key and expectation; expansion, rules, tags and seeds.
+import { test, expect } from '@playwright/test';
+import { caseSeed, expandMatrix, type RevisionFacts } from '../../harness/matrix/expand.ts';
+import { parseMatrix } from '../../harness/matrix/load.ts';
+import { suiteCases } from '../../harness/matrix/suite.ts';
+import { UsageError } from '../../harness/util/usage-error.ts';
+
+// Hand-built facts: three revisions, 'new' writes a magic 'old' does not accept.
+const facts: RevisionFacts = {
+  ids: () => ['x/old', 'x/mid', 'x/new'],
+  accepts: (src, dst) => !(src === 'x/new' && dst === 'x/old'),
+};
+
+const base = `
+name: t
+seed: 7
+order: [x/old, x/mid, x/new]
+workloads: [user-polling, kernel-crypto]
+transfers: [single, qemu]
+devices: { configs: [SEC, HPRE, ZIP], combine: rotate }
+known:
+  bug1: { description: old to old kernel crypto loses events, link: "ref#E.1" }
+expect:
+  - when: { magic: rejected }
+    outcome: refused
+  - when: { src: [x/old], dst: [x/old], workload: kernel-crypto }
+    known: bug1
+  - when: { src: x/mid, dst: x/new, workload: user-polling, transfer: qemu, device: ZIP }
+    outcome: broken
+`;
+
+function errorOf(text: string): string {
+  try {
+    parseMatrix(text, 'm.yaml', facts);
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    return (e as Error).message;
+  }
+  throw new Error('no error raised');
+}
+
+test('a malformed matrix gets one error naming the file, the key and what was expected', () => {
+  expect(errorOf('transfers: [single, qemuu]')).toBe(
+    "m.yaml: transfers[1]: expected a transfer plan ('single', 'qemu', 'chunks:N,N…', 'random'), got 'qemuu'");
+  expect(errorOf('src: [x/old, v9.9]')).toMatch(/^m\.yaml: src\[1\]: expected a revision id \(x\/old, x\/mid, x\/new\), got 'v9\.9'$/);
+  expect(errorOf('workloads: [user-polling, typing]')).toMatch(/^m\.yaml: workloads\[1\]: expected a workload \(user-polling, .*\), got 'typing'$/);
+  expect(errorOf('devices: { configs: [SEC, GPU] }')).toMatch(/^m\.yaml: devices\.configs\[1\]: expected a device type \((ZIP|SEC|HPRE)(, (ZIP|SEC|HPRE)){2}\), got 'GPU'$/);
+  expect(errorOf('expect: [{ when: { src: x/old }, known: nope }]')).toMatch(/^m\.yaml: expect\[0\]\.known: expected an id declared under known: .*got 'nope'$/);
+  expect(errorOf('expect: [{ when: { colour: red }, outcome: refused }]')).toMatch(/^m\.yaml: expect\[0\]\.when\.colour: expected one of src, dst/);
+  expect(errorOf('expect: [{ outcome: fine }]')).toBe("m.yaml: expect[0].outcome: expected one of migrated, refused, broken, error, got 'fine'");
+  expect(errorOf('seeed: 3')).toMatch(/^m\.yaml: seeed: expected one of the keys name, seed/);
+  expect(errorOf('requests: 2\ninflight: 5')).toBe('m.yaml: inflight: expected at most requests (2), got 5');
+  expect(errorOf('seed: [1')).toMatch(/^m\.yaml: not valid YAML \(/);
+  expect(errorOf('- a\n- b')).toMatch(/^m\.yaml: \(top level\): expected a mapping/);
+});
+
+test('expansion: every pair × workload × transfer, devices in turn, rules decide expectations', () => {
+  const m = parseMatrix(base, 't.yaml', facts);
+  const cases = expandMatrix(m, facts);
+  expect(cases).toHaveLength(3 * 3 * 2 * 2);
+  // rotate: each pair runs on every device type across its four cells
+  const pairDevices = new Map<string, Set<string>>();
+  for (const c of cases) {
+    const k = `${c.spec.src} ${c.spec.dst}`;
+    pairDevices.set(k, (pairDevices.get(k) ?? new Set()).add(c.spec.device.type));
+  }
+  for (const s of pairDevices.values()) expect(s.size).toBe(3);
+  const find = (src: string, dst: string, w: string, t: string) =>
+    cases.find((c) => c.spec.src === src && c.spec.dst === dst && c.spec.workload === w && c.spec.transfer === t)!;
+  expect(find('x/new', 'x/old', 'user-polling', 'single').expect).toMatchObject({ outcome: 'refused', rule: 'expect[0]', known: null });
+  expect(find('x/new', 'x/old', 'user-polling', 'single').tags).toEqual(['@new-old', '@sim']);
+  const k = find('x/old', 'x/old', 'kernel-crypto', 'qemu');
+  expect(k.expect).toMatchObject({ outcome: 'migrated', rule: 'expect[1]', known: { id: 'bug1', link: 'ref#E.1' } });
+  expect(k.tags).toEqual(['@same-version', '@sim', '@known']);
+  expect(find('x/old', 'x/new', 'user-polling', 'single').expect).toMatchObject({ outcome: 'migrated', rule: 'default' });
+  expect(find('x/old', 'x/new', 'user-polling', 'single').direction).toBe('old-new');
+  const cell = find('x/mid', 'x/new', 'user-polling', 'qemu');
+  expect(cell.expect.rule).toBe(cell.spec.device.type === 'ZIP' ? 'expect[2]' : 'default');
+  // titles are unique and greppable, seeds derive from the title
+  expect(new Set(cases.map((c) => c.title)).size).toBe(cases.length);
+  expect(k.title).toBe(`old -> old kernel-crypto qemu ${k.spec.device.type}`.replace(/old/g, 'x/old'));
+  expect(k.spec.seed).toBe(caseSeed(7, k.title));
+  expect(caseSeed(8, k.title)).not.toBe(k.spec.seed);
+  // combine: all triples the cases
+  const all = expandMatrix(parseMatrix(base.replace('combine: rotate', 'combine: all'), 't.yaml', facts), facts);
+  expect(all).toHaveLength(cases.length * 3);
+});
+
+test('the default matrix covers every revision in both directions, every workload, single and qemu, SEC/HPRE/ZIP', () => {
+  const { matrices, cases } = suiteCases(['specs/matrices/default.yaml']);
+  const m = matrices[0];
+  expect(cases.length).toBeGreaterThanOrEqual(500);
+  const revs = new Set(m.order);
+  expect(revs.size).toBeGreaterThanOrEqual(8);
+  for (const r of revs) {
+    expect(cases.some((c) => c.spec.src === r && c.direction === 'old-new') || r === m.order[m.order.length - 1]).toBe(true);
+    expect(cases.some((c) => c.spec.dst === r && c.direction === 'new-old') || r === m.order[m.order.length - 1]).toBe(true);
+    expect(cases.some((c) => c.spec.src === r && c.spec.dst === r)).toBe(true);
+  }
+  expect(new Set(cases.map((c) => c.spec.workload)).size).toBe(5);
+  expect(new Set(cases.map((c) => c.spec.transfer))).toEqual(new Set(['single', 'qemu']));
+  expect(new Set(cases.map((c) => c.spec.device.type))).toEqual(new Set(['SEC', 'HPRE', 'ZIP']));
+  expect(new Set(cases.map((c) => c.title)).size).toBe(cases.length);
+  // every known defect declared is used, and every one carries a description and a link
+  const used = new Set(cases.map((c) => c.expect.known?.id).filter(Boolean));
+  for (const d of Object.values(m.known)) {
+    expect(used.has(d.id), d.id).toBe(true);
+    expect(d.link).toMatch(/hisi-acc-migration\.md#/);
+  }
+});
