@@ -1,7 +1,9 @@
 // kaitai-struct-compiler through its Node API (0.11: the module is the compiler; there is no CLI).
 // The compiler is a 6.5 MB Scala.js bundle, so it is required lazily, only when something compiles.
 import { createRequire } from 'node:module';
-import { listKsySources, parseKsy, type Ksy, type KsySource } from './ksy.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FORMATS_DIR, listKsySources, parseKsy, type Ksy, type KsySource } from './ksy.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -40,8 +42,16 @@ export async function compileFormat(src: KsySource, what: { debug?: boolean; dot
   const file = `formats/${src.name}.ksy`;
   const ksy = parseKsy(src.text, file);
   const c = compiler();
-  // Our descriptions import nothing; an importer that refuses keeps a stray import from hanging.
-  const importer = { importYaml: (name: string) => Promise.reject(new Error(`imports are not supported (${name})`)) };
+  // meta.imports resolve to other files in formats/ (relative names only)
+  const importer = {
+    importYaml: (name: string) => {
+      try {
+        return Promise.resolve(parseKsy(readFileSync(join(FORMATS_DIR, `${name}.ksy`), 'utf8'), `formats/${name}.ksy`));
+      } catch (e) {
+        return Promise.reject(new Error(`import ${name}: ${(e as Error).message}`));
+      }
+    },
+  };
   const run = async (lang: string, debug: boolean) => {
     try {
       return await c.compile(lang, ksy, importer, debug);

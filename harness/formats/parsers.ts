@@ -27,13 +27,24 @@ export type KStream = { pos: number; size: number; byteOffset: number; isEof(): 
 /** The runtime's typings do not fit nodenext; its CommonJS export is the stream class itself. */
 export const KaitaiStream = require('kaitai-struct/KaitaiStream') as new (buf: ArrayBuffer | Uint8Array, off?: number) => KStream;
 
-function evalModule(src: string, className: string): KaitaiClass {
-  const mod = { exports: {} as Record<string, unknown> };
-  new Function('module', 'exports', 'require', src)(mod, mod.exports, require);
-  return mod.exports[className] as KaitaiClass;
+/** Evaluates generated CommonJS from memory; `./Name` requires (imported types) come from `files`. */
+function evalModules(files: Record<string, string>, className: string): KaitaiClass {
+  const cache = new Map<string, Record<string, unknown>>();
+  const load = (file: string): Record<string, unknown> => {
+    let exp = cache.get(file);
+    if (exp) return exp;
+    const mod = { exports: {} as Record<string, unknown> };
+    cache.set(file, mod.exports);
+    const req = (id: string) => (id.startsWith('./') ? load(`${id.slice(2)}.js`) : require(id));
+    new Function('module', 'exports', 'require', files[file])(mod, mod.exports, req);
+    exp = mod.exports;
+    cache.set(file, exp);
+    return exp;
+  };
+  return load(`${className}.js`)[className] as KaitaiClass;
 }
 
-function compileInChild(): Record<string, { className: string; js: string; debugJs: string }> {
+function compileInChild(): Record<string, { className: string; js: Record<string, string>; debugJs: Record<string, string> }> {
   const child = join(dirname(fileURLToPath(import.meta.url)), 'compileChild.ts');
   const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), child], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`formats: in-memory compile failed: ${(r.stderr || String(r.error ?? r.signal)).trim()}`);
@@ -67,7 +78,7 @@ function load(): NonNullable<typeof loaded> {
     const c = compiled[s.name];
     formats.set(s.name, {
       name: s.name, className: c.className, ksy: parseKsy(s.text, s.path),
-      Parser: evalModule(c.js, c.className), DebugParser: evalModule(c.debugJs, c.className),
+      Parser: evalModules(c.js, c.className), DebugParser: evalModules(c.debugJs, c.className),
     });
   }
   return { formats, origin: 'memory' };

@@ -58,6 +58,7 @@ export function writeRunFiles(dir: string, records: CaseRecord[], opts: GridRepo
     history: shownHistory,
   }));
   if (opts.history !== false) appendLine(join(root, 'history.jsonl'), JSON.stringify(line));
+  if (opts.history !== false) writeFileAtomic(join(root, 'latest'), runId + '\n');
   return summary;
 }
 

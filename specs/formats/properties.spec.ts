@@ -1,6 +1,8 @@
 // fast-check properties with fixed seeds: round trips both ways, and any byte string decodes (or
-// fails with a structured problem) without throwing or hanging.
-import { test, expect } from '@playwright/test';
+// fails with a structured problem) without throwing or hanging. Inside properties node:assert is
+// used (Playwright's expect records a stack per call, far too slow for thousands of checks).
+import { test } from '@playwright/test';
+import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   ACC_DEV_MAGIC_V1, ACC_DEV_MAGIC_V2, decode, decodeAccVfData, encodeAccVfData, encodeFieldSet, fieldAt, lint, diff,
@@ -26,12 +28,12 @@ test('decode(encode(x)) = x for every field set, full and match-only', () => {
     fc.property(accVfData, fc.constantFrom(40 as const, 176 as const), (x, length) => {
       const d = decodeAccVfData(encodeAccVfData(x, length));
       const { accMagic, qpNum, devId, queIsoCfg, qpBase, vfQmState, qmRsvState, ...body } = x;
-      expect(d.length).toBe(length);
-      expect(d.layout).toBe(accMagic === ACC_DEV_MAGIC_V1 ? 'v1' : accMagic === ACC_DEV_MAGIC_V2 ? 'v2' : 'unknown');
-      expect(d.ok).toBe(d.layout !== 'unknown');
-      expect(d.header).toEqual({ accMagic, qpNum, devId, queIsoCfg, qpBase, vfQmState, qmRsvState });
-      if (length === 176) expect(d.body).toEqual(body);
-      else expect(d.body).toBeUndefined();
+      assert.equal(d.length, length);
+      assert.equal(d.layout, accMagic === ACC_DEV_MAGIC_V1 ? 'v1' : accMagic === ACC_DEV_MAGIC_V2 ? 'v2' : 'unknown');
+      assert.equal(d.ok, d.layout !== 'unknown');
+      assert.deepEqual(d.header, { accMagic, qpNum, devId, queIsoCfg, qpBase, vfQmState, qmRsvState });
+      if (length === 176) assert.deepEqual(d.body, body);
+      else assert.equal(d.body, undefined);
     }),
     { seed: SEED, numRuns: 500 },
   );
@@ -48,7 +50,7 @@ test('encode(decode(b)) = b for every valid stream', () => {
     fc.property(stream, (b) => {
       const d = decodeAccVfData(b);
       const data = { ...d.header!, ...(d.body ?? emptyBody()) } as AccVfData;
-      expect(Buffer.from(encodeAccVfData(data, b.length as 40 | 176)).equals(Buffer.from(b))).toBe(true);
+      assert.equal(Buffer.from(encodeAccVfData(data, b.length as 40 | 176)).toString('hex'), Buffer.from(b).toString('hex'));
     }),
     { seed: SEED, numRuns: 500 },
   );
@@ -73,20 +75,20 @@ test('any byte string (empty, truncated, extended, random) decodes or fails with
   fc.assert(
     fc.property(bytes, (b) => {
       const d = decode(b, { fieldMap: true });
-      expect(d.length).toBe(b.length);
-      expect(d.raw).toBe(b);
+      assert.equal(d.length, b.length);
+      assert.equal(d.raw, b);
       const valid = (b.length === 40 || b.length === 176) && d.layout !== 'unknown';
-      expect(d.ok).toBe(valid);
-      if (!valid) expect(d.problem).toMatch(/invalid length|unknown magic/);
+      assert.equal(d.ok, valid);
+      if (!valid) assert.match(d.problem ?? '', /invalid length|unknown magic/);
       // every byte of the input has a field name
-      for (let i = 0; i < b.length; i++) expect(fieldAt(d.fieldMap!, i)).toBeDefined();
+      for (let i = 0; i < b.length; i++) assert.ok(fieldAt(d.fieldMap!, i), `byte ${i} has no field`);
       const r = lint(b);
-      expect(r.ok).toBe(!r.findings.some((f) => f.severity === 'error'));
-      if (!valid) expect(r.ok).toBe(false);
-      expect(diff(b, b).same).toBe(true);
+      assert.equal(r.ok, !r.findings.some((f) => f.severity === 'error'));
+      if (!valid) assert.equal(r.ok, false);
+      assert.equal(diff(b, b).same, true);
       // the QEMU payload parser must not throw on arbitrary input either
       const q = decodeVfioDeviceState(b);
-      expect(q.consumed + q.trailing).toBe(b.length);
+      assert.equal(q.consumed + q.trailing, b.length);
     }),
     { seed: SEED, numRuns: 400 },
   );
@@ -97,13 +99,13 @@ test('field-set encoding (what the encode command uses) round-trips through deco
     fc.property(fc.constantFrom(ACC_DEV_MAGIC_V1, ACC_DEV_MAGIC_V2), u32, words(7), u64, fc.constantFrom(40, 176), (m, qp, eqc, dma, length) => {
       const b = encodeFieldSet({ acc_magic: '0x' + m.toString(16), qp_num: qp, qm_eqc_dw: eqc, eqe_dma: '0x' + dma.toString(16), length });
       const d = decodeAccVfData(b);
-      expect(b.length).toBe(length);
-      expect(d.header!.accMagic).toBe(m);
-      expect(d.header!.qpNum).toBe(qp);
-      expect(d.majorVer).toBe(m === ACC_DEV_MAGIC_V2 ? 1 : undefined);
+      assert.equal(b.length, length);
+      assert.equal(d.header!.accMagic, m);
+      assert.equal(d.header!.qpNum, qp);
+      assert.equal(d.majorVer, m === ACC_DEV_MAGIC_V2 ? 1 : undefined);
       if (length === 176) {
-        expect(d.body!.qmEqcDw).toEqual(eqc);
-        expect(d.body!.eqeDma).toBe(dma);
+        assert.deepEqual(d.body!.qmEqcDw, eqc);
+        assert.equal(d.body!.eqeDma, dma);
       }
     }),
     { seed: SEED, numRuns: 300 },

@@ -1,7 +1,7 @@
 // One QEMU process running the guest: its command line (argument array, never a shell string), its
 // QMP client, its console and workload files. Source and destination of a hop use the same command line
 // but for file paths, the QMP socket and `-incoming`, unless a refusal scenario changes one thing.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { QemuBuild } from './builds.ts';
@@ -42,6 +42,9 @@ export interface VmStart {
 }
 
 const shortDirs = new Map<string, string>();
+process.on('exit', () => {
+  for (const d of shortDirs.values()) rmSync(d, { recursive: true, force: true });
+});
 /** unix socket paths must stay under 108 bytes: sockets live in a short temp folder per run folder */
 export function socketPath(dir: string, name: string): string {
   let d = shortDirs.get(dir);

@@ -1,0 +1,49 @@
+// Whole-VM figures: boot to the first workload line, live migration total time and downtime (from
+// QEMU's query-migrate), the whole case (boot + workload + migrate + verify), and peak memory of the
+// harness and of the QEMU pair. Target for the whole case: under 30 s on these machines.
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { QemuRunner } from '../harness/runners/qemu/runner.ts';
+import { DEFAULT_DEVICE } from '../harness/device/mmio.ts';
+import { judge } from '../harness/oracle/judge.ts';
+import { ensureImage } from '../harness/runners/qemu/image.ts';
+import { livePids } from '../harness/runners/qemu/procs.ts';
+import { peakRssMiB, report } from './util.ts';
+
+const rssMiB = (pid: number): number => {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+};
+
+await ensureImage((s) => process.stdout.write(`${s}\n`));
+let qemuPeak = 0;
+const sampler = setInterval(() => {
+  const sum = livePids().reduce((a, p) => a + rssMiB(p), 0);
+  if (sum > qemuPeak) qemuPeak = sum;
+}, 100);
+const runner = new QemuRunner({ dir: join(tmpdir(), `migcompat-qemu-bench-${process.pid}`) });
+const t0 = Date.now();
+const r = await runner.runCase({
+  src: 'qemu/installed', dst: 'qemu/installed', workload: 'kernel-crypto', scenario: 'ping-pong', transfer: 'unix',
+  device: DEFAULT_DEVICE, requests: 0, inflight: 0, requestSize: 0, seed: 0,
+});
+const wall = Date.now() - t0;
+clearInterval(sampler);
+const v = judge(r.evidence);
+process.stdout.write(`case: ${v.outcome} (${v.reason})${r.attempts > 1 ? ' after a retry' : ''}\n`);
+report('boot to first workload line', r.bootMs / 1000, 's');
+const hops = r.hops.filter((h) => h.figures.totalTimeMs !== null);
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+report(`migration total time (median of ${hops.length} hops)`, med(hops.map((h) => h.figures.totalTimeMs!)), 'ms');
+report('migration downtime (median)', med(hops.map((h) => h.figures.downtimeMs!)), 'ms');
+report('data sent per hop (median)', med(hops.map((h) => h.figures.transferredBytes!)) / 1048576, 'MiB');
+report('migrate -> first line on destination (median)', med(hops.map((h) => h.figures.migrateToFirstLineMs ?? NaN)), 'ms');
+report('whole case: boot + 3 live hops + verify', wall / 1000, 's', '< 30 s for boot + 1 hop');
+report('peak RSS, QEMU processes together', qemuPeak, 'MiB');
+report('peak RSS, harness', peakRssMiB(), 'MiB');
+process.exitCode = v.outcome === 'migrated' ? 0 : 1;
