@@ -8,10 +8,11 @@ import type { Rng } from '../util/rng.ts';
 import type { Timeline } from '../util/timeline.ts';
 import { hex64 } from '../util/hex.ts';
 import { DEVICE_IDS, type DeviceConfig, type MmioSpace, type MmioTarget } from './mmio.ts';
-import { compose, hi32, lo32, type GuestMemory } from './memory.ts';
+import { compose, type GuestMemory } from './memory.ts';
 import * as R from './regs.ts';
 import { OPS_BY_TYPE, SQE_OFF, SQE_STATUS } from './sqe.ts';
 import { executeOp, latencyUs } from './engine.ts';
+import { HangError } from '../vfio/driver.ts';
 
 export type RasKind = 'eq-overflow' | 'cq-overflow' | 'cqe-error' | 'hw-error';
 
@@ -118,12 +119,13 @@ export class QmVf implements MmioTarget {
   // EQ/AEQ contexts (reference F.1): dw0 head|tail<<16, dw1 base_l, dw2 base_h, dw6 depth-1 | phase<<16
   private readonly eqc = new Uint32Array(R.EQC_DWORDS);
   private readonly aeqc = new Uint32Array(R.EQC_DWORDS);
-  /** bases the device writes EQEs/AEQEs to */
-  private eqBase = 0;
-  private aeqBase = 0;
+  /** bases the device writes EQEs/AEQEs to, exact as 32-bit halves: [eq hi, eq lo, aeq hi, aeq lo] */
+  private readonly xqBase = new Uint32Array(4);
 
   private sqcBt = 0;
   private cqcBt = 0;
+  /** the SQC/CQC base tables exactly, as the driver set them: [sqc hi, sqc lo, cqc hi, cqc lo] */
+  private readonly btHL = new Uint32Array(4);
 
   // cached queue contexts, one slot per VF queue
   private readonly qCached: Uint8Array;
@@ -183,8 +185,8 @@ export class QmVf implements MmioTarget {
     this.firmware = {
       // Assumption (DESIGN.md): after a restore, event delivery uses the driver's composed eqe_dma/aeqe_dma.
       setEventDmaBases: (eqeDma: bigint, aeqeDma: bigint) => {
-        this.eqBase = Number(BigInt.asUintN(64, eqeDma));
-        this.aeqBase = Number(BigInt.asUintN(64, aeqeDma));
+        this.setXqBase(false, eqeDma);
+        this.setXqBase(true, aeqeDma);
         this.timeline.push(this.side, 'note', { what: 'firmware-event-bases', eqeDma: hex64(eqeDma), aeqeDma: hex64(aeqeDma) });
       },
     };
@@ -213,7 +215,8 @@ export class QmVf implements MmioTarget {
   }
   /** bases the device currently uses for EQE/AEQE delivery */
   eventBases(): { eq: bigint; aeq: bigint } {
-    return { eq: BigInt(this.eqBase), aeq: BigInt(this.aeqBase) };
+    const b = this.xqBase;
+    return { eq: (BigInt(b[0]) << 32n) | BigInt(b[1]), aeq: (BigInt(b[2]) << 32n) | BigInt(b[3]) };
   }
 
   // ---------------------------------------------------------------- MmioTarget (host side)
@@ -370,8 +373,8 @@ export class QmVf implements MmioTarget {
   private xeqcWrite(ctx: Uint32Array, dw: number, v: number, aeq: boolean): void {
     ctx[dw] = v;
     if (dw === 1 || dw === 2) {
-      if (aeq) this.aeqBase = compose(ctx[2], ctx[1]);
-      else this.eqBase = compose(ctx[2], ctx[1]);
+      this.xqBase[aeq ? 2 : 0] = ctx[2];
+      this.xqBase[aeq ? 3 : 1] = ctx[1];
     }
   }
 
@@ -445,22 +448,23 @@ export class QmVf implements MmioTarget {
     const cmd = w0 & 0xff;
     const query = (w0 & R.MB_OP_QUERY) !== 0;
     const addr = compose(baseH, baseL);
+    const addrHex = hex64((BigInt(baseH) << 32n) | BigInt(baseL)); // exact, whatever its size
     this.stats.mailboxCommands++;
     this.mbQueue = queue;
     this.mbL = baseL;
     this.mbH = baseH;
     if (this.faults.mailboxStuckBusy) {
       this.mbW0 = (w0 | R.MB_BUSY) & 0xffff;
-      this.timeline.push(this.side, 'mailbox', { cmd, op: query ? 1 : 0, queue, addr: hex64(BigInt(addr)), by, status: 'busy' }, 'EBUSY');
+      this.timeline.push(this.side, 'mailbox', { cmd, op: query ? 1 : 0, queue, addr: addrHex, by, status: 'busy' }, 'EBUSY');
       return;
     }
-    const status = this.faults.mailboxFails ? 1 : this.execMailbox(cmd, query, queue, addr);
+    const status = this.faults.mailboxFails ? 1 : this.execMailbox(cmd, query, queue, addr, baseH, baseL);
     this.mbW0 = ((w0 & ~(R.MB_BUSY | R.MB_STATUS_MASK)) | (status << R.MB_STATUS_SHIFT)) & 0xffff;
-    this.timeline.push(this.side, 'mailbox', { cmd, op: query ? 1 : 0, queue, addr: hex64(BigInt(addr)), by, status });
+    this.timeline.push(this.side, 'mailbox', { cmd, op: query ? 1 : 0, queue, addr: addrHex, by, status });
   }
 
   /** Returns the status field (0 = success). */
-  private execMailbox(cmd: number, query: boolean, queue: number, addr: number): number {
+  private execMailbox(cmd: number, query: boolean, queue: number, addr: number, baseH: number, baseL: number): number {
     const n = this.qCached.length;
     // Assumption: in the error state the function refuses configuration until a function reset.
     const configCmd = !query && cmd <= R.MB_CMD.CQC_BT;
@@ -492,8 +496,9 @@ export class QmVf implements MmioTarget {
           for (let i = 0; i < R.EQC_DWORDS; i++) this.memory.w32(addr + 4 * i, ctx[i]);
         } else {
           for (let i = 0; i < R.EQC_DWORDS; i++) ctx[i] = this.memory.r32(addr + 4 * i);
-          if (cmd === R.MB_CMD.EQC) this.eqBase = compose(ctx[2], ctx[1]);
-          else this.aeqBase = compose(ctx[2], ctx[1]);
+          const k = cmd === R.MB_CMD.EQC ? 0 : 2;
+          this.xqBase[k] = ctx[2];
+          this.xqBase[k + 1] = ctx[1];
         }
         return 0;
       }
@@ -501,12 +506,13 @@ export class QmVf implements MmioTarget {
       case R.MB_CMD.CQC_BT: {
         const sq = cmd === R.MB_CMD.SQC_BT;
         if (query) {
-          const v = sq ? this.sqcBt : this.cqcBt;
-          this.mbL = lo32(v);
-          this.mbH = hi32(v);
+          this.mbH = this.btHL[sq ? 0 : 2];
+          this.mbL = this.btHL[sq ? 1 : 3];
         } else {
           if (sq) this.sqcBt = addr;
           else this.cqcBt = addr;
+          this.btHL[sq ? 0 : 2] = baseH;
+          this.btHL[sq ? 1 : 3] = baseL;
           this.qCached.fill(0); // a new table: cached contexts are stale
           // Assumption: reprogramming the queue tables (a driver initialising the function) ends a PAUSE_QM.
           this.paused = false;
@@ -735,10 +741,10 @@ export class QmVf implements MmioTarget {
     const depth = (ctx[6] & 0xffff) + 1;
     const phase = (ctx[6] >>> 16) & 1;
     const tail = ctx[0] >>> 16;
-    const addr = (aeq ? this.aeqBase : this.eqBase) + tail * R.EQE_SIZE;
     const entry = ((qn & 0xffff) | (phase << 16) | (aeq ? type << 17 : 0)) >>> 0;
     // Assumption: a fault writing an EQE/AEQE is recorded (SMMU) but the engine keeps going.
-    if (this.dmaOk(addr, R.EQE_SIZE, aeq ? 'aeqe' : 'eqe')) {
+    const addr = this.xqAddr(aeq, tail * R.EQE_SIZE, aeq ? 'aeqe' : 'eqe');
+    if (addr >= 0) {
       this.memory.w32(addr, entry);
       if (aeq) this.stats.aeqesWritten++;
       else this.stats.eqesWritten++;
@@ -768,13 +774,39 @@ export class QmVf implements MmioTarget {
 
   // ---------------------------------------------------------------- DMA and errors
 
+  private setXqBase(aeq: boolean, v: bigint): void {
+    const u = BigInt.asUintN(64, v);
+    this.xqBase[aeq ? 2 : 0] = Number(u >> 32n);
+    this.xqBase[aeq ? 3 : 1] = Number(u & 0xffffffffn);
+  }
+
+  /**
+   * Guest address of an EQE/AEQE at byte offset `off` from the event base, or -1 after recording a
+   * DMA fault. Bases above 2^53 (e.g. the R0-R2 composition) are never guest memory; their fault
+   * carries the exact 64-bit address.
+   */
+  private xqAddr(aeq: boolean, off: number, what: string): number {
+    const hi = this.xqBase[aeq ? 2 : 0];
+    const lo = this.xqBase[aeq ? 3 : 1];
+    if (hi < 0x100000) { // below 2^52: the sum stays an exact number
+      const a = hi * 0x1_0000_0000 + lo + off;
+      return this.dmaOk(a, R.EQE_SIZE, what) ? a : -1;
+    }
+    const iova = BigInt.asUintN(64, ((BigInt(hi) << 32n) | BigInt(lo)) + BigInt(off));
+    this.recordFault(what, hex64(iova), R.EQE_SIZE);
+    return -1;
+  }
+
   private dmaOk(addr: number, len: number, what: string): boolean {
     if (this.memory.contains(addr, len)) return true;
+    this.recordFault(what, addr < 2 ** 53 ? hex64(BigInt(addr)) : 'above-2^53', len);
+    return false;
+  }
+
+  private recordFault(what: string, iova: string, len: number): void {
     this.stats.dmaFaults++;
-    const iova = addr < 2 ** 53 ? hex64(BigInt(addr)) : 'above-2^53';
     this.dmaFaults.push({ t: this.clock.now(), what, iova, len });
     this.timeline.push(this.side, 'dma-fault', { what, iova, len });
-    return false;
   }
 
   /** Assumption: a fault fetching queue state stops the function until a function reset. */
@@ -793,7 +825,7 @@ export class QmVf implements MmioTarget {
   advance(us: number): void {
     const target = this.clock.now() + us;
     for (let i = 0; this.curQ >= 0 && this.curDue <= target; i++) {
-      if (i > MAX_STEPS) throw new Error('device advance exceeded its step bound');
+      if (i > MAX_STEPS) throw new HangError('device engine (advance)', []);
       const d = this.curDue - this.clock.now();
       if (d > 0) this.clock.advance(d);
       this.completeCurrent();
@@ -839,8 +871,9 @@ export class QmVf implements MmioTarget {
     this.mbW0 = this.mbQueue = this.mbL = this.mbH = 0;
     this.eqc.fill(0);
     this.aeqc.fill(0);
-    this.eqBase = this.aeqBase = 0;
+    this.xqBase.fill(0);
     this.sqcBt = this.cqcBt = 0;
+    this.btHL.fill(0);
     this.qCached.fill(0);
     this.qStopped.fill(0);
     this.curQ = -1;

@@ -12,7 +12,7 @@ import {
 } from '../device/regs.ts';
 import { fail, ok, type ErrnoName, type IoResult } from '../util/errno.ts';
 import { hex64 } from '../util/hex.ts';
-import type { MigrationDriver } from '../vfio/driver.ts';
+import { HangError, type MigrationDriver } from '../vfio/driver.ts';
 import { walkArcs, type ArcWalker } from '../vfio/fsm.ts';
 import { MIG_FLAG, type DataFd, type MigState } from '../vfio/types.ts';
 import { MigFile, type MigFileHooks } from './migFile.ts';
@@ -24,6 +24,11 @@ import { findAcceptRule, type Traits } from './traits.ts';
 const QM_READY = 0;
 const QM_NOT_READY = 1;
 const ACC_VF_DATA_LEN = 176;
+/**
+ * Step bound of start_device's doorbell loop. A real VF has at most 1024 queues (10-bit VFT field);
+ * past 2^16 iterations the driver's u16 queue number wraps and the doorbells repeat.
+ */
+export const START_DEVICE_BOUND = 0x10000;
 
 export class HisiAccModel implements MigrationDriver {
   readonly migrationFlags: number;
@@ -44,7 +49,9 @@ export class HisiAccModel implements MigrationDriver {
   constructor(readonly revId: string, readonly traits: Traits, private readonly ctx: DriverContext) {
     this.host = ctx.host;
     this.migrationFlags = MIG_FLAG.STOP_COPY | (traits.preCopy ? MIG_FLAG.PRE_COPY : 0); // D
-    this.vfQmState = QM_READY; // R0–R2: zeroed at probe (C.3)
+    // C.3: the driver's vf_qm_state as probe leaves it: zeroed (READY) in R0–R2; R3+ and Debian 6.1.192
+    // set NOT_READY in hisi_acc_vfio_pci_migrn_init_dev (probe), not at open (G-new, K61 6.1.192)
+    this.vfQmState = traits.initialVfQmState === 'not-ready' ? QM_NOT_READY : QM_READY;
     this.fdSeq = 10; // per binding, so a case's timeline does not depend on earlier cases
     this.walker.flags = this.migrationFlags;
     this.walker.where = `${revId} set_device_state`;
@@ -60,17 +67,18 @@ export class HisiAccModel implements MigrationDriver {
 
   open(): void {
     const t = this.traits;
-    // hisi_acc_vf_qm_init: the VF's queues as the PF's VFT gives them
-    const vft = pfVftRead(this.host, this.ctx.config.vfId);
-    if (vft.ok) {
-      this.qpBase = vftQpBase(vft.value);
-      this.qpNum = vftQpNum(vft.value);
+    if (t.vftReadAtOpen) {
+      // a hypothetical revision whose hisi_acc_vf_qm_init learns the VF's queues from the PF's VFT
+      const vft = pfVftRead(this.host, this.ctx.config.vfId);
+      if (vft.ok) {
+        this.qpBase = vftQpBase(vft.value);
+        this.qpNum = vftQpNum(vft.value);
+      }
     }
     // E.3: PF-control mode when the revision knows it and the PF selected it
     const pfCtrl = t.pfCtrlMode && (this.host.read32('pf', PF_MIG_REGION_SEL) & 1) === 1;
     this.eqcBase = pfCtrl ? PFWIN_EQC_DW0 : VF_EQC_DW0;
     this.aeqcBase = pfCtrl ? PFWIN_AEQC_DW0 : VF_AEQC_DW0;
-    if (t.initialVfQmState === 'not-ready') this.vfQmState = QM_NOT_READY; // C.3: R3+ set at init
     if (t.matchDoneCleared === 'open') this.matchDone = false; // C.1 / E.4 (R5)
     this.migState = 'RUNNING';
   }
@@ -313,8 +321,10 @@ export class HisiAccModel implements MigrationDriver {
     if (d.devId !== devId) return this.checkFail(`dev_id 0x${d.devId.toString(16)} != 0x${devId.toString(16)}`, 'EINVAL');
     const vft = mailbox(h, MB_CMD.SQC_VFT_V2, true, 0, 0n);
     if (!vft.ok) return this.checkFail('failed to get vft qp nums', t.errnos === 'propagate' ? vft.errno : 'EINVAL');
+    this.qpBase = vftQpBase(vft.value); // qm_get_vft stores the base through its pointer first
     const qpNum = vftQpNum(vft.value);
     if (qpNum !== d.qpNum) return this.checkFail(`qp_num ${d.qpNum} != ${qpNum}`, 'EINVAL');
+    this.qpNum = qpNum; // vf_qm->qp_num, before the isolation check (every revision)
     const iso = h.read32('pf', PF_QUE_ISO_CFG) >>> 0;
     if (iso !== d.queIsoCfg) return this.checkFail(`que_iso_cfg 0x${d.queIsoCfg.toString(16)} != 0x${iso.toString(16)}`, 'EINVAL');
     if (t.vfStateWrite === 'match') {
@@ -382,14 +392,23 @@ export class HisiAccModel implements MigrationDriver {
     return ok(undefined);
   }
 
-  /** hisi_acc_vf_start_device (C.3): only when the driver's vf_qm_state is READY. */
+  /**
+   * hisi_acc_vf_start_device (C.3): only when the driver's vf_qm_state is READY. vf_qm_fun_reset rings
+   * one SQ doorbell per queue up to the driver's u32 qp_num, which a load copies from the stream
+   * unchecked: a scrambled stream can make it billions (minutes of MMIO in the kernel). The loop is
+   * modelled step by step up to START_DEVICE_BOUND, then reported as a hang; the value is never clamped.
+   */
   private startDevice(): void {
     if (this.vfQmState !== QM_READY) return;
     if (this.traits.startIfcEnable) {
       this.host.write32('vf', VF_IFC_INT_SOURCE, 1);
       this.host.write32('vf', VF_IFC_INT_MASK, 0);
     }
-    for (let i = 0; i < this.qpNum; i++) ringDoorbell(this.host, DB_CMD.SQ, i, 0, 1);
+    const n = this.qpNum >>> 0;
+    for (let i = 0; i < n; i++) {
+      if (i === START_DEVICE_BOUND) throw new HangError(`${this.revId} start_device: SQ doorbell loop over qp_num ${n}`, []);
+      ringDoorbell(this.host, DB_CMD.SQ, i, 0, 1);
+    }
   }
 
   private disableFds(): void {

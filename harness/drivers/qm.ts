@@ -67,7 +67,13 @@ export function pfVftRead(host: QmHost, vfId: number): IoResult<bigint> {
   return ok((BigInt(hi) << 32n) | BigInt(lo));
 }
 
+/**
+ * qm_db (V2 format, F.3): the address follows `cmd`; the value is the u16 queue number ORed with
+ * cmd << 12, so a queue number of 4096 or more spills into the command field, as in the driver.
+ */
 export function ringDoorbell(host: QmHost, cmd: number, qn: number, index: number, priority: number): void {
   const off = cmd === DB_CMD.SQ || cmd === DB_CMD.CQ ? VF_DB_SQCQ : VF_DB_EQAEQ;
-  host.write64('vf', off, doorbell(cmd, qn, index, priority));
+  const q = qn & 0xffff;
+  host.write64('vf', off, q < 0x1000 ? doorbell(cmd, q, index, priority & 0xff)
+    : doorbell(((q >>> 12) | cmd) & 0xf, q & 0xfff, index, priority & 0xff));
 }

@@ -5,6 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../util/usage-error.ts';
+import { KTREE_PREFIX, ktreeRevision } from '../ktree/registry.ts';
 import { HisiAccModel } from './hisiModel.ts';
 import type { Revision } from './revision.ts';
 import { TRAIT_NAMES, type Traits } from './traits.ts';
@@ -80,6 +81,14 @@ export function loadRevision(idOrPath: string): Revision {
     return rev;
   }
   const rev = registry.get(idOrPath) ?? registry.get(`hisi-acc/${idOrPath}`);
+  if (!rev && idOrPath.startsWith(KTREE_PREFIX)) {
+    // real driver code (docs/ktree.md): resolved from the ktree registry (debian-6.1 is fetched and
+    // built on first use), run by the runners in a child process; koffi loads only when bound
+    const k = ktreeRevision(idOrPath);
+    const isolated: Revision = { ...k, childLib: k.source };
+    registry.set(isolated.id, isolated);
+    return isolated;
+  }
   if (!rev) {
     throw new UsageError(`unknown revision '${idOrPath}' (known: ${listRevisions().map((r) => r.id).join(', ')})`);
   }

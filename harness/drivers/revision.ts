@@ -36,4 +36,10 @@ export interface Revision {
   traits?: Traits;
   /** probe: bind this revision's driver to one VF. Called once per device object. */
   bind(ctx: DriverContext): MigrationDriver;
+  /**
+   * Real code that runners isolate (`ktree:` ids resolved by loadRevision): the shared library a
+   * child process loads. runCase/checkStream send a case using it to that child, so a crash or a
+   * hang of the code ends the case as `error`; `bind` still works in process for direct use.
+   */
+  childLib?: string;
 }

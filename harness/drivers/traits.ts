@@ -59,6 +59,12 @@ export interface Traits {
   closeReleasesFds: boolean;
   /** E.3: PF-control mode used when the PF selects it (PF 0x100198 bit0): EQC/AEQC at 0x1C00/0x1C20 */
   pfCtrlMode: boolean;
+  /**
+   * open_device reads the PF's VFT into the driver's vf_qm qp_num/qp_base. No released revision
+   * does (hisi_acc_vf_qm_init only maps BAR2): vf_qm.qp_num is 0 from probe until a passing match
+   * check or a load sets it, so start_device on a VF that was never a destination rings no doorbell.
+   */
+  vftReadAtOpen: boolean;
 }
 
 type Kind =
@@ -87,6 +93,7 @@ export const TRAIT_SCHEMA: Record<keyof Traits, Kind> = {
   resetDoneGate: { t: 'enum', values: ['flags-exactly-stop-copy', 'migration-ops'] },
   closeReleasesFds: { t: 'bool' },
   pfCtrlMode: { t: 'bool' },
+  vftReadAtOpen: { t: 'bool' },
 };
 export const TRAIT_NAMES = Object.keys(TRAIT_SCHEMA) as (keyof Traits)[];
 

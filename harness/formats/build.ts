@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compileAll, compilerVersion } from './compile.ts';
 import { GENERATED_DIR, readStamp, STAMP_FILE, upperCamel, type BuildStamp } from './generatedDir.ts';
-import { listKsySources, sourcesHash } from './ksy.ts';
+import { listKsySources, sourceHash, sourcesHash } from './ksy.ts';
 
 export interface BuildResult {
   skipped: boolean;
@@ -48,6 +48,7 @@ export async function buildFormats(opts: { force?: boolean; outDir?: string } = 
     writeTree(join(tmp, 'dot'), c.dot);
     stamp.formats.push({
       name: c.name,
+      hash: sourceHash(sources.find((s) => s.name === c.name)!, version),
       className,
       js: `${className}.js`,
       debugJs: `debug/${className}.js`,

@@ -39,7 +39,24 @@ export interface FieldMap {
 
 type TypeSpec = { seq?: any[]; types?: Record<string, TypeSpec>; meta?: { endian?: string } };
 
+const typeCache = new WeakMap<Ksy, Map<string, TypeSpec | undefined>>();
+const camelCache = new Map<string, string>();
+const camel = (id: string): string => {
+  let c = camelCache.get(id);
+  if (c === undefined) camelCache.set(id, (c = lowerCamel(id)));
+  return c;
+};
+
 function typeByName(ksy: Ksy, name: string): TypeSpec | undefined {
+  let m = typeCache.get(ksy);
+  if (!m) typeCache.set(ksy, (m = new Map()));
+  if (m.has(name)) return m.get(name);
+  const t = searchType(ksy, name);
+  m.set(name, t);
+  return t;
+}
+
+function searchType(ksy: Ksy, name: string): TypeSpec | undefined {
   const search = (types: Record<string, TypeSpec> | undefined): TypeSpec | undefined => {
     if (!types) return undefined;
     if (types[name]) return types[name];
@@ -121,7 +138,7 @@ export function fieldMapOf(fmt: LoadedFormat, bytes: Uint8Array): FieldMap {
 
   const walk = (obj: any, t: TypeSpec, prefix: string, e: string) => {
     for (const f of t.seq ?? []) {
-      const prop = lowerCamel(String(f.id));
+      const prop = camel(String(f.id));
       const dbg = obj?._debug?.[prop];
       if (!dbg) continue;
       const path = prefix ? `${prefix}.${f.id}` : String(f.id);

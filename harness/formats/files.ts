@@ -1,11 +1,26 @@
 // File input/output for the format commands: bad input is one clear line (UsageError, exit 2), and
 // output is written to a temporary name and renamed, so a reader never sees half a file.
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { UsageError } from '../util/usage-error.ts';
 
 export const MAX_INPUT_BYTES = 1 << 20;
 
-export function readInputFile(path: string, what = 'file'): Uint8Array {
+/** The first bytes of a file (for format detection); empty when unreadable (readInputFile reports why). */
+export function peekFile(path: string, n: number): Uint8Array {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const buf = new Uint8Array(n);
+      return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return new Uint8Array(0);
+  }
+}
+
+export function readInputFile(path: string, what = 'file', maxBytes = MAX_INPUT_BYTES): Uint8Array {
   let st;
   try {
     st = statSync(path);
@@ -16,7 +31,7 @@ export function readInputFile(path: string, what = 'file'): Uint8Array {
   if (st.isDirectory()) throw new UsageError(`${path}: is a directory, expected a ${what}`);
   if (!st.isFile()) throw new UsageError(`${path}: not a regular file`);
   if (st.size === 0) throw new UsageError(`${path}: is empty`);
-  if (st.size > MAX_INPUT_BYTES) throw new UsageError(`${path}: ${st.size} bytes, larger than the 1 MiB limit`);
+  if (st.size > maxBytes) throw new UsageError(`${path}: ${st.size} bytes, larger than the ${maxBytes >= 1 << 30 ? `${maxBytes / (1 << 30)} GiB` : `${maxBytes / (1 << 20)} MiB`} limit`);
   try {
     return new Uint8Array(readFileSync(path));
   } catch (e) {

@@ -10,7 +10,7 @@ export const STAMP_FILE = 'stamp.json';
 export interface BuildStamp {
   hash: string;
   compiler: string;
-  formats: { name: string; className: string; js: string; debugJs: string; dot: string[] }[];
+  formats: { name: string; hash: string; className: string; js: string; debugJs: string; dot: string[] }[];
 }
 
 export function readStamp(dir = GENERATED_DIR): BuildStamp | undefined {

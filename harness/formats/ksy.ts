@@ -51,7 +51,12 @@ export function listKsySources(dir = FORMATS_DIR): KsySource[] {
 /** Identifies a build: the sources plus everything that changes what is generated from them. */
 export function sourcesHash(sources: KsySource[], compilerVersion: string): string {
   const h = createHash('sha256');
-  h.update(`ksc ${compilerVersion}\nlayout 1\n`);
+  h.update(`ksc ${compilerVersion}\nlayout 2\n`);
   for (const s of sources) h.update(`${s.name}\n${s.text.length}\n${s.text}`);
   return h.digest('hex');
+}
+
+/** Identifies one format's build output: its source and the compiler version. */
+export function sourceHash(source: KsySource, compilerVersion: string): string {
+  return createHash('sha256').update(`ksc ${compilerVersion}\n${source.name}\n${source.text}`).digest('hex');
 }

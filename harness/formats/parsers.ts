@@ -1,13 +1,14 @@
-// Loads the compiled parsers on first use: from generated/ when its stamp matches the current .ksy
-// sources, otherwise compiled in memory (a child process runs the asynchronous compiler, about 1-2 s),
-// so a library user never hits a missing or stale build step and every decode stays synchronous.
+// Loads a compiled parser on first use: from generated/ when that format's stamp matches its current
+// .ksy source, otherwise compiled in memory (a child process runs the asynchronous compiler, about
+// 1-2 s), so a library user never hits a missing or stale build step, every decode stays synchronous,
+// and an edit to one .ksy does not send the others through the slow path.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compilerVersion } from './compile.ts';
-import { GENERATED_DIR, readStamp } from './generatedDir.ts';
-import { listKsySources, parseKsy, sourcesHash, type Ksy } from './ksy.ts';
+import { GENERATED_DIR, readStamp, type BuildStamp } from './generatedDir.ts';
+import { listKsySources, parseKsy, sourceHash, type Ksy } from './ksy.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -21,6 +22,8 @@ export interface LoadedFormat {
   Parser: KaitaiClass;
   /** debug build: construct, then call `_read()`; every object carries `_debug` offsets */
   DebugParser: KaitaiClass;
+  /** 'generated' when the build output was current, 'memory' when compiled on load */
+  origin: 'generated' | 'memory';
 }
 
 export type KStream = { pos: number; size: number; byteOffset: number; isEof(): boolean } & Record<string, any>;
@@ -31,68 +34,61 @@ export const KaitaiStream = require('kaitai-struct/KaitaiStream') as new (buf: A
 function evalModules(files: Record<string, string>, className: string): KaitaiClass {
   const cache = new Map<string, Record<string, unknown>>();
   const load = (file: string): Record<string, unknown> => {
-    let exp = cache.get(file);
-    if (exp) return exp;
+    const hit = cache.get(file);
+    if (hit) return hit;
     const mod = { exports: {} as Record<string, unknown> };
     cache.set(file, mod.exports);
     const req = (id: string) => (id.startsWith('./') ? load(`${id.slice(2)}.js`) : require(id));
     new Function('module', 'exports', 'require', files[file])(mod, mod.exports, req);
-    exp = mod.exports;
-    cache.set(file, exp);
-    return exp;
+    cache.set(file, mod.exports);
+    return mod.exports;
   };
   return load(`${className}.js`)[className] as KaitaiClass;
 }
 
-function compileInChild(): Record<string, { className: string; js: Record<string, string>; debugJs: Record<string, string> }> {
+type Compiled = Record<string, { className: string; js: Record<string, string>; debugJs: Record<string, string> }>;
+
+function compileInChild(name: string): Compiled {
   const child = join(dirname(fileURLToPath(import.meta.url)), 'compileChild.ts');
-  const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), child], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`formats: in-memory compile failed: ${(r.stderr || String(r.error ?? r.signal)).trim()}`);
-  return JSON.parse(r.stdout);
+  const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), child, name], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`formats: in-memory compile of ${name} failed: ${(r.stderr || String(r.error ?? r.signal)).trim()}`);
+  return JSON.parse(r.stdout) as Compiled;
 }
 
-let loaded: { formats: Map<string, LoadedFormat>; origin: 'generated' | 'memory' } | undefined;
+const loaded = new Map<string, LoadedFormat>();
+let stamp: BuildStamp | undefined | null = null;
 
-function load(): NonNullable<typeof loaded> {
-  const sources = listKsySources();
-  const formats = new Map<string, LoadedFormat>();
-  const stamp = readStamp();
-  if (stamp && stamp.hash === sourcesHash(sources, compilerVersion())) {
+function load(name: string): LoadedFormat {
+  const src = listKsySources().find((s) => s.name === name);
+  if (!src) throw new Error(`no format named ${name} in formats/`);
+  const ksy = parseKsy(src.text, src.path);
+  if (stamp === null) stamp = readStamp();
+  const e = stamp?.formats.find((f) => f.name === name);
+  if (e && e.hash === sourceHash(src, compilerVersion())) {
     try {
-      for (const s of sources) {
-        const e = stamp.formats.find((f) => f.name === s.name);
-        if (!e) throw new Error(`stamp lacks ${s.name}`);
-        formats.set(s.name, {
-          name: s.name, className: e.className, ksy: parseKsy(s.text, s.path),
-          Parser: require(join(GENERATED_DIR, e.js))[e.className],
-          DebugParser: require(join(GENERATED_DIR, e.debugJs))[e.className],
-        });
-      }
-      return { formats, origin: 'generated' };
+      return {
+        name, className: e.className, ksy, origin: 'generated',
+        Parser: require(join(GENERATED_DIR, e.js))[e.className],
+        DebugParser: require(join(GENERATED_DIR, e.debugJs))[e.className],
+      };
     } catch {
-      formats.clear(); // a half-deleted folder: fall through to compiling
+      // a half-deleted folder: fall through to compiling
     }
   }
-  const compiled = compileInChild();
-  for (const s of sources) {
-    const c = compiled[s.name];
-    formats.set(s.name, {
-      name: s.name, className: c.className, ksy: parseKsy(s.text, s.path),
-      Parser: evalModules(c.js, c.className), DebugParser: evalModules(c.debugJs, c.className),
-    });
-  }
-  return { formats, origin: 'memory' };
-}
-
-/** 'generated' when the build output was current, 'memory' when compiled on load. */
-export function parsersOrigin(): 'generated' | 'memory' {
-  loaded ??= load();
-  return loaded.origin;
+  const c = compileInChild(name)[name];
+  return { name, className: c.className, ksy, origin: 'memory', Parser: evalModules(c.js, c.className), DebugParser: evalModules(c.debugJs, c.className) };
 }
 
 export function format(name: string): LoadedFormat {
-  loaded ??= load();
-  const f = loaded.formats.get(name);
-  if (!f) throw new Error(`no format named ${name} in formats/`);
+  let f = loaded.get(name);
+  if (!f) {
+    f = load(name);
+    loaded.set(name, f);
+  }
   return f;
+}
+
+/** Where the hisi_acc parser came from: 'generated' (current build) or 'memory'. */
+export function parsersOrigin(name = 'hisi_acc_vf_data'): 'generated' | 'memory' {
+  return format(name).origin;
 }

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { ACC_DEV_MAGIC_V1, ACC_DEV_MAGIC_V2, ACC_VF_DATA_SIZE, QM_MATCH_SIZE } from '../formats/accVfData.ts';
 import { DEVICE_IDS } from '../device/mmio.ts';
+import { Rng } from '../util/rng.ts';
 import { LENGTH_FIELD, fieldAt, fieldByName, fieldsOf, readField, writeField, type StreamField } from './streamFields.ts';
 
 export type Mutation =
@@ -134,4 +135,69 @@ export function changes(stream: Uint8Array, m: Mutation): boolean {
   if (out.length !== stream.length) return true;
   for (let i = 0; i < out.length; i++) if (out[i] !== stream[i]) return true;
   return false;
+}
+
+// ---- cheap derivation (speed): fast-check draws a few integers, the batch is derived from them ----
+
+// a source stream is mutated thousands of times: its field list and boundary values are computed once
+const cache = new WeakMap<Uint8Array, { fields: readonly StreamField[]; boundaries: bigint[][] }>();
+function derived(stream: Uint8Array) {
+  let d = cache.get(stream);
+  if (!d) {
+    const fields = fieldsOf(stream);
+    cache.set(stream, (d = { fields, boundaries: fields.map((f) => boundaryValues(f, readField(stream, f))) }));
+  }
+  return d;
+}
+
+/** Mutation families a batch is drawn from: one per field, then length, then a raw bit flip anywhere. */
+export function familyCount(stream: Uint8Array): number {
+  return derived(stream).fields.length + 2;
+}
+
+/** Family name as the sensitivity report keys it (a field name, 'length' or 'raw'). */
+export function familyName(stream: Uint8Array, family: number): string {
+  const fs = fieldsOf(stream);
+  return family < fs.length ? fs[family].name : family === fs.length ? LENGTH_FIELD : 'raw';
+}
+
+const randomBig = (rng: Rng, bits: number): bigint => {
+  let v = 0n;
+  for (let b = 0; b < bits; b += 32) v = (v << 32n) | BigInt(rng.u32());
+  return BigInt.asUintN(bits, v);
+};
+
+/**
+ * One mutation of `family`, deterministic in `rng`: for a field, a boundary value (half the time),
+ * a random value or a bit flip of it; for length, a truncation at a boundary or anywhere, or an
+ * extension; for raw, a flip of any bit. Same distribution as `mutationArb`, without fast-check.
+ */
+export function drawMutation(stream: Uint8Array, family: number, rng: Rng): Mutation {
+  const { fields: fs, boundaries } = derived(stream);
+  if (family < fs.length) {
+    const f = fs[family];
+    const k = rng.u32() % 4;
+    if (k <= 1) return { op: 'set', field: f.name, value: rng.pick(boundaries[family]) };
+    if (k === 2) return { op: 'set', field: f.name, value: randomBig(rng, f.size * 8) };
+    const b = rng.int(0, f.size * 8 - 1);
+    return { op: 'flip', offset: f.offset + (b >> 3), bit: b & 7 };
+  }
+  const n = stream.length;
+  if (family === fs.length) {
+    const k = rng.u32() % 3;
+    if (k === 0) {
+      const cuts = [0, 1, 7, 8, QM_MATCH_SIZE - 1, QM_MATCH_SIZE, QM_MATCH_SIZE + 1, ACC_VF_DATA_SIZE - 1].filter((c) => c < n);
+      return { op: 'truncate', length: cuts.length ? rng.pick(cuts) : 0 };
+    }
+    if (k === 1) return { op: 'truncate', length: rng.int(0, Math.max(0, n - 1)) };
+    return { op: 'extend', bytes: Array.from(rng.bytes(rng.int(1, 64))) };
+  }
+  return { op: 'flip', offset: rng.int(0, n - 1), bit: rng.int(0, 7) };
+}
+
+/** The bytes a mutation changes (smaller is more minimal). */
+export function diffBytes(a: Uint8Array, b: Uint8Array): number {
+  let n = Math.abs(a.length - b.length);
+  for (let i = 0, m = Math.min(a.length, b.length); i < m; i++) if (a[i] !== b[i]) n++;
+  return n;
 }

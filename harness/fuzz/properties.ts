@@ -3,12 +3,15 @@
 // minimal case with the seed and path (and replayPath for command sequences) that replay it.
 import fc from 'fast-check';
 import { DEFAULT_DEVICE, DEVICE_IDS, type DeviceConfig, type DeviceType } from '../device/mmio.ts';
+import { ACC_VF_DATA_SIZE } from '../formats/accVfData.ts';
 import type { Outcome } from '../oracle/types.ts';
+import type { WorkloadName } from '../runners/types.ts';
+import { Rng } from '../util/rng.ts';
 import { acceptanceRuleFor, checkedFieldNames, differingCheckedFields, mustRefuse, type AcceptanceRule } from './checkedFields.ts';
 import type { FindingsLedger, PropertyName, Violation } from './findings.ts';
-import { applyMutation, changes, describeMutation, mutatedField, mutationArb, mutationToJson, type Mutation } from './mutations.ts';
-import type { SensitivityTable } from './sensitivity.ts';
-import type { FuzzTarget, SourceStream } from './target.ts';
+import { applyMutation, describeMutation, diffBytes, drawMutation, familyCount, mutatedField, mutationToJson, type Mutation } from './mutations.ts';
+import type { FuzzOutcome, SensitivityTable } from './sensitivity.ts';
+import type { FuzzTarget, SourceStream, StreamCheck } from './target.ts';
 import { newModel, uapiCommandArbs, UapiViolation, type UapiReal } from './uapiCommands.ts';
 
 export interface RunOptions {
@@ -21,6 +24,12 @@ export interface RunOptions {
   replayPath?: string;
   /** called about every 64 runs with the runs so far */
   onProgress?(runs: number): void;
+  /** stream: mutations derived from each generated value (default 16) */
+  batch?: number;
+  /** stream: run the guest case for 1 in N accepted mutants (default 4; 0 = never, check only) */
+  guestEvery?: number;
+  /** stream/transfer: guest workloads behind the source streams */
+  workloads?: readonly WorkloadName[];
 }
 
 export interface PropertyResult {
@@ -114,91 +123,158 @@ function tick(c: Counter, o: RunOptions): void {
   if ((c.runs & 63) === 0) o.onProgress?.(c.runs);
 }
 
-/** Streams written by every source revision, on the default device. */
-export function sourceStreams(t: FuzzTarget, device: DeviceConfig = DEFAULT_DEVICE): SourceStream[] {
-  return t.revisions.map((src) => ({ src, device, stream: t.save(src, device) }));
+/** Sensitivity-report row for mutants whose chunked delivery alone changes the unmutated stream's outcome. */
+export const DELIVERY_FIELD = 'chunked delivery';
+
+export const STREAM_WORKLOADS: readonly WorkloadName[] = ['user-polling', 'kernel-crypto'];
+
+/** Streams written by every source revision with each guest workload at its stop point, on the default device. */
+export function sourceStreams(t: FuzzTarget, workloads: readonly WorkloadName[] = STREAM_WORKLOADS, device: DeviceConfig = DEFAULT_DEVICE): SourceStream[] {
+  return t.revisions.flatMap((src) => workloads.map((workload) => ({ src, workload, device, stream: t.save(src, device, workload) })));
 }
 
 function ruleOf(t: FuzzTarget, rev: string): AcceptanceRule | null {
   return acceptanceRuleFor(rev, t.traitsOf(rev));
 }
 
+const sameBytes = (a: Uint8Array | null, b: Uint8Array) => a !== null && a.length === b.length && diffBytes(a, b) === 0;
+
+/**
+ * The outcome of one stream at one destination: the check (no guest) first; an accepted stream then
+ * runs the guest case when `withGuest`, else it stays `accepted` (not verified by a guest).
+ * A case that refuses what the check accepted is a harness disagreement, reported as a violation.
+ */
+function classify(t: FuzzTarget, dst: string, s: SourceStream, m: Mutation | null, mutated: Uint8Array, chunks: number[] | null, withGuest: boolean):
+  { res: StreamCheck; outcome: FuzzOutcome; disagreement?: string } {
+  const res = t.check(dst, mutated, chunks, s.device);
+  if (res.outcome !== 'migrated') return { res, outcome: res.outcome };
+  if (!withGuest || !t.runMutated) return { res, outcome: 'accepted' };
+  const run = t.runMutated({ src: s.src, dst, workload: s.workload, device: s.device, chunks, mutate: (x) => (m ? applyMutation(x, m) : x) });
+  if (!sameBytes(run.original, s.stream)) {
+    throw new Error(`${s.src} (${s.workload}) wrote different bytes in the case than in the checked save: the fuzzer's source world drifted from captureStream`);
+  }
+  const full = run.check;
+  if (full.outcome === 'error') throw new Error(`${s.src} -> ${dst} ${s.workload}: the case ended in error: ${full.reason}`);
+  if (full.outcome === 'refused') return { res: full, outcome: 'refused', disagreement: `checkStream accepted it, the case refused it (${full.errno ?? ''} at ${full.stage ?? '?'}: ${full.reason})` };
+  return { res: full, outcome: full.outcome };
+}
+
+export interface StreamPair {
+  dst: string;
+  s: SourceStream;
+  /** the unmutated stream's outcome at this destination (guest run when accepted) */
+  baseline: FuzzOutcome;
+  reason: string;
+  /** the check's outcome alone (no guest) */
+  check: Outcome;
+}
+
+/** Every (destination, source stream) with its unmutated baseline. */
+export function streamPairs(t: FuzzTarget, workloads: readonly WorkloadName[] = STREAM_WORKLOADS): StreamPair[] {
+  const sources = sourceStreams(t, workloads);
+  return t.revisions.flatMap((dst) => sources.map((s) => {
+    const c = classify(t, dst, s, null, s.stream, null, true);
+    return { dst, s, baseline: c.outcome, reason: c.res.reason, check: t.check(dst, s.stream, null, s.device).outcome };
+  }));
+}
+
 // ---- property 1: stream mutation (measurement + must-hold) ----
+/**
+ * Each fast-check value is a cheap descriptor (pair, mutation family, seed, cut points); the
+ * predicate derives `batch` mutations from it with a seeded generator (drawMutation) and checks
+ * each: generation, not checking, dominated the cost of one arbitrary per mutation. Accepted
+ * mutants run the guest case for 1 in `guestEvery` (deterministic in the seed; 0 = never).
+ * Pairs whose unmutated stream is already broken (a known incompatibility) say nothing about a
+ * field and are left out; the report lists them.
+ */
 export function streamProperty(t: FuzzTarget, o: RunOptions, ledger: FindingsLedger, table: SensitivityTable): PropertyResult {
   const t0 = Date.now();
-  const sources = sourceStreams(t);
-  const pairs = t.revisions.flatMap((dst) => sources.map((s) => ({ dst, s })));
+  const batch = o.batch ?? 16;
+  const guestEvery = t.runMutated ? o.guestEvery ?? 4 : 0;
+  const all = streamPairs(t, o.workloads ?? STREAM_WORKLOADS);
+  for (const p of all) table.baseline(p.dst, `${p.s.src} (${p.s.workload})`, p.baseline, p.reason);
+  const pairs = all.filter((p) => p.baseline !== 'broken' && p.baseline !== 'error');
+  if (!pairs.length) return { property: 'stream', seed: o.seed, runs: 0, ms: 0, failed: false, unavailable: 'every source/destination pair is broken unmutated' };
+  table.guestEvery = guestEvery;
   const rules = new Map(t.revisions.map((r) => [r, ruleOf(t, r)]));
   const checkedNames = new Map(t.revisions.map((r) => [r, new Set(rules.get(r) ? checkedFieldNames(rules.get(r)!) : [])]));
+  const families = Math.max(...pairs.map((p) => familyCount(p.s.stream)));
   const c: Counter = { runs: 0, failing: false };
-  // arbitraries are built once per source stream: building them per run cost more than the checks
-  const perSrc = new Map(sources.map((s) => [s.src, fc.tuple(mutationArb(s.stream), fc.option(cutsArb(s.stream.length + 64), { freq: 2 }))]));
-  const arb = fc.constantFrom(...pairs).chain(({ dst, s }) =>
-    perSrc.get(s.src)!.map(([m, cuts]) => [{ dst, src: s.src }, m, cuts] as const));
-  const byKey = new Map(sources.map((s) => [s.src, s]));
-  const prop = fc.property(arb, ([{ dst, src }, m, cuts]) => {
-    const s = byKey.get(src)!;
-    if (!changes(s.stream, m)) return true;
-    const mutated = applyMutation(s.stream, m);
-    const chunks = chunksOf(mutated.length, cuts);
-    const res = t.check(dst, mutated, chunks, s.device);
-    const field = mutatedField(s.stream, m);
+  // no bias: fast-check's bias toward small integers would favour the first pairs and families
+  const arb = fc.tuple(fc.noBias(fc.nat(pairs.length - 1)), fc.noBias(fc.nat(families - 1)), fc.noBias(fc.nat(0xffffffff)),
+    fc.option(cutsArb(ACC_VF_DATA_SIZE + 64), { freq: 2 }));
+  const prop = fc.property(arb, ([pi, fam, seed, cuts]) => {
+    const { dst, s } = pairs[pi];
+    const rng = new Rng(seed);
+    const pick = new Rng(seed ^ 0x5bd1e995);
+    const family = fam % familyCount(s.stream);
     const rule = rules.get(dst) ?? null;
-    if (!c.failing) {
-      tick(c, o);
-      table.record(dst, field, rule ? checkedNames.get(dst)!.has(field) : false, res.outcome, diffBytes(s.stream, mutated), () => ({
-        src, mutation: describeMutation(m) + (chunks ? ` in chunks ${chunks.join(',')}` : ''), size: diffBytes(s.stream, mutated),
-        errno: res.errno, reason: res.reason, data: { ...mutationToJson(m), chunks },
-      }));
-    }
-    const why = rule ? mustRefuse(rule, mutated, s.device) : null;
-    if (why && res.outcome !== 'refused') {
-      const v = { property: 'stream' as const, kind: 'checked-field-not-refused', revision: dst,
-        detail: `${why}, yet ${res.outcome} (${res.reason})`, minimal: { src, dst, mutation: mutationToJson(m), chunks } };
-      if (ledger.isKnown('stream', v.kind, dst)) {
-        ledger.add(v);
-        return true;
+    // what the chunking alone does to the unmutated stream (most of a batch shares one chunk list)
+    const byChunks = new Map<string, Outcome>();
+    const chunkingAlone = (chunks: number[]) => {
+      const k = chunks.join(',');
+      let out = byChunks.get(k);
+      if (!out) byChunks.set(k, (out = t.check(dst, s.stream, chunks, s.device).outcome));
+      return out;
+    };
+    for (let i = 0; i < batch; i++) {
+      const m = drawMutation(s.stream, family, rng);
+      const runGuest = guestEvery > 0 && pick.u32() % guestEvery === 0;
+      const mutated = applyMutation(s.stream, m);
+      const size = diffBytes(s.stream, mutated);
+      if (size === 0) continue;
+      const chunks = chunksOf(mutated.length, cuts);
+      const { res, outcome, disagreement } = classify(t, dst, s, m, mutated, chunks, runGuest);
+      // an outcome the chunking causes on its own (offset-blind copies) is not the field's: counted apart
+      const field = chunks && mutated.length === s.stream.length && chunkingAlone(chunks) !== pairs[pi].check ? DELIVERY_FIELD : mutatedField(s.stream, m);
+      const minimal = { src: s.src, workload: s.workload, dst, mutation: mutationToJson(m), chunks };
+      if (!c.failing) {
+        tick(c, o);
+        table.record(dst, field, rule ? checkedNames.get(dst)!.has(field) : false, outcome, size, () => ({
+          src: `${s.src} (${s.workload})`, mutation: describeMutation(m) + (chunks ? ` in chunks ${chunks.join(',')}` : ''), size,
+          errno: res.errno, reason: res.reason, data: { ...mutationToJson(m), chunks, workload: s.workload },
+        }));
       }
-      c.failing = true;
-      throw new PropertyViolation(v);
+      if (disagreement) fail(ledger, c, { property: 'stream', kind: 'check-disagrees-with-case', revision: dst, detail: `${describeMutation(m)}: ${disagreement}`, minimal });
+      const why = rule ? mustRefuse(rule, mutated, s.device) : null;
+      if (why && res.outcome !== 'refused') {
+        fail(ledger, c, { property: 'stream', kind: 'checked-field-not-refused', revision: dst, detail: `${why}, yet ${outcome} (${res.reason})`, minimal });
+      }
     }
     return true;
   });
   return finish('stream', o, c, t0, check(prop, o), ledger);
 }
 
-function diffBytes(a: Uint8Array, b: Uint8Array): number {
-  let n = Math.abs(a.length - b.length);
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) n++;
-  return n;
+/** A violation: counted when the registry knows it, else thrown to fail (and shrink) the property. */
+function fail(ledger: FindingsLedger, c: Counter, v: Omit<Violation, 'seed' | 'path' | 'replayPath'>): void {
+  if (ledger.isKnown(v.property, v.kind, v.revision)) {
+    ledger.add(v);
+    return;
+  }
+  c.failing = true;
+  throw new PropertyViolation(v);
 }
 
 // ---- property 2: transfer invariance ----
+/**
+ * A stream accepted in one write keeps its outcome in any chunking. Outcomes are the case's when
+ * the target runs guests (an accepted chunking must also migrate the guest as the single write does).
+ */
 export function transferProperty(t: FuzzTarget, o: RunOptions, ledger: FindingsLedger): PropertyResult {
   const t0 = Date.now();
-  const sources = sourceStreams(t);
-  const accepted = t.revisions.flatMap((dst) => sources
-    .filter((s) => t.check(dst, s.stream, null, s.device).outcome === 'migrated')
-    .map((s) => ({ dst, src: s.src })));
+  const accepted = streamPairs(t, o.workloads ?? ['user-polling']).filter((p) => p.baseline === 'migrated' || p.baseline === 'accepted');
   if (!accepted.length) return { property: 'transfer', seed: o.seed, runs: 0, ms: 0, failed: false, unavailable: 'no stream is accepted with one write' };
-  const byKey = new Map(sources.map((s) => [s.src, s]));
   const c: Counter = { runs: 0, failing: false };
-  const prop = fc.property(fc.constantFrom(...accepted), cutsArb(176, 1), ({ dst, src }, cuts) => {
-    const s = byKey.get(src)!;
+  const prop = fc.property(fc.constantFrom(...accepted), cutsArb(ACC_VF_DATA_SIZE, 1), ({ dst, s, baseline }, cuts) => {
     const chunks = chunksOf(s.stream.length, cuts)!;
     if (!c.failing) tick(c, o);
-    const one = t.check(dst, s.stream, null, s.device);
-    const many = t.check(dst, s.stream, chunks, s.device);
-    if (many.outcome === one.outcome) return true;
-    const v = { property: 'transfer' as const, kind: 'chunking-changes-verdict', revision: dst,
-      detail: `one write: ${one.outcome}; chunks ${chunks.join(',')}: ${many.outcome} (${many.errno ?? ''} ${many.reason})`,
-      minimal: { src, dst, chunks } };
-    if (ledger.isKnown('transfer', v.kind, dst)) {
-      ledger.add(v);
-      return true;
-    }
-    c.failing = true;
-    throw new PropertyViolation(v);
+    const many = classify(t, dst, s, null, s.stream, chunks, true);
+    if (many.outcome === baseline) return true;
+    fail(ledger, c, { property: 'transfer', kind: 'chunking-changes-verdict', revision: dst,
+      detail: `one write: ${baseline}; chunks ${chunks.join(',')}: ${many.outcome} (${many.res.errno ?? ''} ${many.res.reason})`,
+      minimal: { src: s.src, dst, workload: s.workload, chunks } });
+    return true;
   });
   return finish('transfer', o, c, t0, check(prop, o), ledger);
 }
@@ -285,6 +361,13 @@ export function uapiProperty(t: FuzzTarget, o: RunOptions, ledger: FindingsLedge
 }
 
 // ---- property 5: migration transparency ----
+const TRANSPARENCY_WORKLOADS: readonly WorkloadName[] = ['user-polling', 'kernel-crypto', 'ras-recovery', 'no-driver', 'driver-unloaded'];
+
+/**
+ * Random workloads and stop points: the guest-visible results of a same-revision migration equal
+ * those of the same workload never migrated (a refused migration leaves the guest on the source,
+ * which must be invisible too).
+ */
 export function transparencyProperty(t: FuzzTarget, o: RunOptions, ledger: FindingsLedger): PropertyResult {
   const t0 = Date.now();
   const run = t.transparency;
@@ -292,29 +375,24 @@ export function transparencyProperty(t: FuzzTarget, o: RunOptions, ledger: Findi
   const c: Counter = { runs: 0, failing: false };
   const arb = fc.record({
     rev: fc.constantFrom(...t.revisions),
-    workload: fc.constantFrom('user-polling', 'kernel-crypto'),
-    requests: fc.integer({ min: 1, max: 24 }),
-    stopFrac: fc.double({ min: 0, max: 1, noNaN: true }),
-    inflight: fc.integer({ min: 0, max: 4 }),
-    seed: fc.nat(),
+    workload: fc.constantFrom(...TRANSPARENCY_WORKLOADS),
+    transfer: fc.constantFrom('single', 'qemu'),
+    requests: fc.integer({ min: 0, max: 24 }),
+    inflightFrac: fc.double({ min: 0, max: 1, noNaN: true }),
+    requestSize: fc.constantFrom(16, 64, 256, 4096),
+    seed: fc.nat(0xffff),
   });
   const prop = fc.property(arb, (a) => {
     if (!c.failing) tick(c, o);
-    const stopAfter = Math.floor(a.stopFrac * a.requests);
-    const base = { workload: a.workload, requests: a.requests, stopAfter, inflight: Math.min(a.inflight, a.requests - stopAfter), seed: a.seed };
+    const base = { workload: a.workload, transfer: a.transfer, requests: a.requests, inflight: Math.floor(a.inflightFrac * a.requests), requestSize: a.requestSize, seed: a.seed };
     const plain = run.call(t, a.rev, { ...base, migrate: false });
     const moved = run.call(t, a.rev, { ...base, migrate: true });
     const i = firstDiff(plain, moved);
     if (i < 0) return true;
-    const v = { property: 'transparency' as const, kind: `guest-visible-difference:${a.workload}`, revision: a.rev,
-      detail: `result ${i} differs: without migration ${plain[i] ?? '(none)'}, with migration ${moved[i] ?? '(none)'}`,
-      minimal: { revision: a.rev, ...base } };
-    if (ledger.isKnown('transparency', v.kind, a.rev)) {
-      ledger.add(v);
-      return true;
-    }
-    c.failing = true;
-    throw new PropertyViolation(v);
+    fail(ledger, c, { property: 'transparency', kind: `guest-visible-difference:${a.workload}`, revision: a.rev,
+      detail: `without migration: ${plain[i] ?? '(nothing)'}; with migration: ${moved[i] ?? '(nothing)'}`,
+      minimal: { revision: a.rev, ...base } });
+    return true;
   });
   return finish('transparency', o, c, t0, check(prop, o), ledger);
 }

@@ -6,6 +6,7 @@ import { UsageError } from '../util/usage-error.ts';
 import { engineTarget } from './engineTarget.ts';
 import { PROPERTIES, type PropertyName } from './findings.ts';
 import { runFuzz, type FuzzSummary } from './run.ts';
+import { toJson } from '../util/hex.ts';
 
 export interface FuzzReplayInfo {
   property: PropertyName;
@@ -34,4 +35,24 @@ export async function replayFuzz(info: FuzzReplayInfo): Promise<FuzzSummary> {
     properties: [info.property], seed: info.seed, path: info.path, replayPath: info.replayPath, numRuns: 1, outDir: null,
     registry: null,
   });
+}
+
+/**
+ * `migcompat replay BUNDLE` for a bundle with `extra.fuzz`: rerun the property at the bundle's seed
+ * and path; exit 0 when the same violation (property, kind, revision) comes back, 1 when it does not.
+ */
+export async function replayFuzzCommand(b: Bundle, json: boolean, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const info = fuzzInfo(b)!;
+  const f = (b.extra as { fuzz: { kind?: string } }).fuzz;
+  const s = await replayFuzz(info);
+  const again = s.new.find((v) => v.property === info.property && v.kind === f.kind && v.revision === info.revision) ?? null;
+  if (json) {
+    out.write(toJson({ title: b.title, fuzz: b.extra?.fuzz, reproduced: again !== null, violation: again, results: s.results }) + '\n');
+  } else {
+    const lines = [`fuzz bundle: ${b.title}`, `property ${info.property}, seed ${info.seed}, path "${info.path}"${info.replayPath ? `, replayPath "${info.replayPath}"` : ''}`];
+    if (again) lines.push(`reproduced: ${again.kind} on ${again.revision}: ${again.detail}`, `minimal: ${JSON.stringify(again.minimal)}`, 'same finding as the bundle');
+    else lines.push(`not reproduced${s.new.length ? ` (other violation: ${s.new[0].kind} on ${s.new[0].revision})` : ''}`, 'DIFFERS from the bundle');
+    out.write(lines.join('\n') + '\n');
+  }
+  return again ? 0 : 1;
 }

@@ -13,6 +13,8 @@ import { applyMutation, mutationFromJson } from './mutations.ts';
 import { configProperty, streamProperty, transferProperty, transparencyProperty, uapiProperty, type PropertyResult, type RunOptions } from './properties.ts';
 import { SensitivityTable, writeSensitivity } from './sensitivity.ts';
 import type { FuzzTarget } from './target.ts';
+import { STREAM_GUEST } from './guestRuns.ts';
+import type { WorkloadName } from '../runners/types.ts';
 
 export interface FuzzRunOptions {
   properties?: PropertyName[];
@@ -20,6 +22,8 @@ export interface FuzzRunOptions {
   /** per property: a time budget, else a run count */
   seconds?: number;
   numRuns?: number;
+  /** stream: run the guest case for 1 in N accepted mutants (0 = never) */
+  guestEvery?: number;
   path?: string;
   replayPath?: string;
   /** findings registry path; null = none (replays report every violation) */
@@ -51,7 +55,7 @@ export function runFuzz(target: FuzzTarget, o: FuzzRunOptions): FuzzSummary {
   const results: PropertyResult[] = [];
   for (const p of o.properties ?? [...PROPERTIES]) {
     const r = RUNNERS[p](target, {
-      seed: o.seed, seconds: o.seconds, numRuns: o.numRuns, path: o.path, replayPath: o.replayPath,
+      seed: o.seed, seconds: o.seconds, numRuns: o.numRuns, guestEvery: o.guestEvery, path: o.path, replayPath: o.replayPath,
       onProgress: (runs) => o.onProgress?.(p, runs, ledger),
     }, ledger, table);
     o.onProgress?.(p, r.runs, ledger);
@@ -84,10 +88,11 @@ export function saveBundle(dir: string, v: Violation, target: FuzzTarget): strin
   const src = String(m.src ?? m.revision ?? v.revision);
   const dst = String(m.dst ?? m.revision ?? v.revision);
   const chunks = Array.isArray(m.chunks) ? (m.chunks as number[]) : null;
+  const workload = (typeof m.workload === 'string' ? m.workload : 'user-polling') as WorkloadName;
   let stream: string | null = null;
   try {
     if (v.property === 'stream' || v.property === 'transfer') {
-      let bytes = target.save(src, DEFAULT_DEVICE);
+      let bytes = target.save(src, DEFAULT_DEVICE, workload);
       if (m.mutation) bytes = applyMutation(bytes, mutationFromJson(m.mutation as Record<string, unknown>));
       stream = Buffer.from(bytes).toString('hex');
     }
@@ -99,10 +104,12 @@ export function saveBundle(dir: string, v: Violation, target: FuzzTarget): strin
     createdAt: new Date().toISOString(),
     createdBy: 'fuzz',
     title: `fuzz ${v.property}: ${v.kind} on ${v.revision}`,
-    case: {
-      src, dst, workload: 'user-polling', scenario: 'single-hop', transfer: chunks ? `chunks:${chunks.join(',')}` : 'single',
-      device: DEFAULT_DEVICE, requests: 0, inflight: 0, requestSize: 0, seed: v.seed ?? 0,
-    },
+    // the case a plain `runCase` replay would run: the guest behind the stream (the mutation itself is in extra.fuzz)
+    case: v.property === 'transparency'
+      ? { src, dst, workload, scenario: 'single-hop', transfer: String(m.transfer ?? 'single'), device: DEFAULT_DEVICE,
+        requests: Number(m.requests ?? 0), inflight: Number(m.inflight ?? 0), requestSize: Number(m.requestSize ?? 64), seed: Number(m.seed ?? 0) }
+      : { src, dst, workload, scenario: 'single-hop', transfer: chunks ? `chunks:${chunks.join(',')}` : 'single',
+        device: DEFAULT_DEVICE, requests: STREAM_GUEST.requests, inflight: STREAM_GUEST.inflight, requestSize: STREAM_GUEST.requestSize, seed: STREAM_GUEST.seed },
     profiles: Object.fromEntries([...new Set([src, dst])].map((id) => [id, profile(id)])),
     stream,
     verdict: { outcome: 'broken', reason: `${v.kind}: ${v.detail}`, errno: null, stage: null },

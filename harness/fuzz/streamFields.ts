@@ -49,7 +49,9 @@ export const FIELDS_V2: readonly StreamField[] = build(true);
 
 export function readMagic(stream: Uint8Array): bigint | null {
   if (stream.length < 8) return null;
-  return Buffer.from(stream.buffer, stream.byteOffset, 8).readBigUInt64LE(0);
+  const lo = (stream[0] | (stream[1] << 8) | (stream[2] << 16) | (stream[3] << 24)) >>> 0;
+  const hi = (stream[4] | (stream[5] << 8) | (stream[6] << 16) | (stream[7] << 24)) >>> 0;
+  return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** The field list that labels this stream (by its magic), limited to the bytes it has. */

@@ -1,8 +1,14 @@
 // The koffi binding of one built ktree library: its entry points, and the callbacks through which
 // the real driver's MMIO, delays, next-step questions and log lines reach the harness. A library
 // is loaded once per process; each simulated VF probed in it is an "instance" routed to its host.
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
+import type Koffi from 'koffi';
 import type { MmioSpace } from '../device/mmio.ts';
+
+// koffi is loaded on first use, not at import: the driver registry imports this module's users to
+// resolve `ktree:` ids, and a process running only models never loads the native addon.
+let koffiMod: typeof Koffi | null = null;
+const koffiLib = (): typeof Koffi => (koffiMod ??= createRequire(import.meta.url)('koffi') as typeof Koffi);
 
 /** What one probed instance talks to (set by the driver binding). */
 export interface InstanceSink {
@@ -47,8 +53,9 @@ const u64 = (v: number | bigint): bigint => BigInt.asUintN(64, BigInt(v));
 const loaded = new Map<string, ShimLib>();
 
 // koffi names prototypes process-wide: declare them once, whatever the number of libraries.
-let protoCache: Record<'R32' | 'W32' | 'W64' | 'W128' | 'DLY' | 'NXT' | 'LOG', ReturnType<typeof koffi.proto>> | null = null;
+let protoCache: Record<'R32' | 'W32' | 'W64' | 'W128' | 'DLY' | 'NXT' | 'LOG', ReturnType<typeof Koffi.proto>> | null = null;
 function protos(): NonNullable<typeof protoCache> {
+  const koffi = koffiLib();
   protoCache ??= {
     R32: koffi.proto('uint32_t shim_read32_fn(int inst, int space, uint32_t off)'),
     W32: koffi.proto('void shim_write32_fn(int inst, int space, uint32_t off, uint32_t val)'),
@@ -65,6 +72,7 @@ function protos(): NonNullable<typeof protoCache> {
 export function loadShimLib(path: string): ShimLib {
   const have = loaded.get(path);
   if (have) return have;
+  const koffi = koffiLib();
   const lib = koffi.load(path);
   const sinks = new Map<number, InstanceSink>();
   const sink = (inst: number): InstanceSink => {

@@ -19,7 +19,7 @@ import { HangError } from '../vfio/driver.ts';
 import { SimVfioDevice } from '../vfio/sim.ts';
 
 export type Job =
-  | { kind: 'check'; id: string; rev: string; streamHex: string; dest: DeviceConfig; transfer: string; faults?: Partial<DeviceFaults> }
+  | { kind: 'check'; id: string; rev: string; streamHex: string; dest: DeviceConfig; transfer: string; faults?: Partial<DeviceFaults>; seed?: number }
   | { kind: 'save'; id: string; rev: string; device: DeviceConfig; workload: WorkloadName; seed: number; faults?: Partial<DeviceFaults> }
   | { kind: 'case'; id: string; spec: CaseSpec };
 
@@ -63,7 +63,7 @@ export function runJob(job: Job, resolve: (id: string) => Revision): JobResult {
       const bound: Revision = job.faults
         ? { ...rev, bind: (ctx) => { withFaults(ctx.host as unknown as QmVf, job.faults); return rev.bind(ctx); } }
         : rev;
-      const r = checkStream({ rev: bound, stream: Buffer.from(job.streamHex, 'hex'), dest: job.dest, transfer: job.transfer, keepTimeline: true });
+      const r = checkStream({ rev: bound, stream: Buffer.from(job.streamHex, 'hex'), dest: job.dest, transfer: job.transfer, seed: job.seed, keepTimeline: true });
       const { timeline, dmesg, rev: _id, ...rest } = r;
       void _id;
       return { id: job.id, error: null, evidence: toPlain({ ...rest, actions: hostActions(timeline ?? []), dmesg }) };

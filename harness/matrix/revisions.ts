@@ -29,8 +29,23 @@ export function registryFacts(): RevisionFacts {
   };
 }
 
-/** The profile YAML of a revision and of every profile it extends, as text. */
+const snapshotCache = new Map<string, Record<string, ProfileSnapshot>>();
+
+/** The profile YAML of a revision and of every profile it extends, as text (read once per process). */
 export function profileSnapshots(ids: string[]): Record<string, ProfileSnapshot> {
+  const out: Record<string, ProfileSnapshot> = {};
+  for (const id of ids) {
+    let one = snapshotCache.get(id);
+    if (!one) {
+      one = readSnapshots(id);
+      snapshotCache.set(id, one);
+    }
+    Object.assign(out, one);
+  }
+  return out;
+}
+
+function readSnapshots(first: string): Record<string, ProfileSnapshot> {
   const out: Record<string, ProfileSnapshot> = {};
   const visit = (id: string) => {
     if (out[id]) return;
@@ -44,7 +59,7 @@ export function profileSnapshots(ids: string[]): Record<string, ProfileSnapshot>
     const p = parseRevisionYaml(text, rev.source);
     if (p.extends) visit(p.extends);
   };
-  for (const id of ids) visit(id);
+  visit(first);
   return out;
 }
 

@@ -18,6 +18,7 @@ import { UsageError } from '../util/usage-error.ts';
 import { HangError, type MigrationDriver } from '../vfio/driver.ts';
 import { SimVfioDevice } from '../vfio/sim.ts';
 import { WORKLOADS, caseTitle, type CaseSpec, type Runner } from './types.ts';
+import { childLibsOf, runCaseInChildSync } from './simKtree.ts';
 
 /** One host-side VF: the simulated device, the revision bound to it (probe) and its open VFIO device. */
 interface HostVf {
@@ -29,6 +30,8 @@ interface HostVf {
 }
 
 interface World {
+  /** the stream of the hop in progress when a hang interrupts it */
+  seen: { stream: Uint8Array | null };
   clock: SimClock;
   timeline: Timeline;
   memory: GuestMemory;
@@ -80,7 +83,7 @@ interface Hop {
 /** One migration: transfer, then the guest on the destination or back on the source. */
 function hop(w: World, vm: Vm, wl: Workload, from: HostVf, to: HostVf, plan: TransferPlan, rng: Rng): Hop {
   w.timeline.push('harness', 'note', { hop: `${from.rev.id} -> ${to.rev.id}`, from: from.side, to: to.side });
-  const t = runTransfer(from.vfio, to.vfio, plan, rng);
+  const t = runTransfer(from.vfio, to.vfio, plan, rng, w.seen);
   const accepted = t.destination?.accepted === true;
   let current = from;
   if (accepted) {
@@ -99,9 +102,12 @@ function hop(w: World, vm: Vm, wl: Workload, from: HostVf, to: HostVf, plan: Tra
 
 export function runCase(spec: CaseSpec): Evidence {
   const v = validateCase(spec);
+  // real driver code runs in a child process: a crash or hang there is this case's `error`
+  const libs = childLibsOf([v.src, v.dst, v.retry]);
+  if (libs) return runCaseInChildSync(spec, libs, `${caseTitle(spec)} #${spec.seed}`);
   const clock = new SimClock();
   const timeline = new Timeline(clock);
-  const w: World = { clock, timeline, memory: new GuestMemory(spec.seed), seed: spec.seed };
+  const w: World = { seen: { stream: null }, clock, timeline, memory: new GuestMemory(spec.seed), seed: spec.seed };
   const ev: Evidence = {
     caseId: `${caseTitle(spec)} #${spec.seed}`, seed: spec.seed, stream: null, timeline: timeline.events, destination: null,
     srcFinalState: null, dstFinalState: null, guestOn: 'none', checks: [], hang: null, harnessError: null,
@@ -133,8 +139,10 @@ export function runCase(spec: CaseSpec): Evidence {
     ev.checks = wl.checks(vm);
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    if (e instanceof HangError) ev.hang = { where: e.where, arcs: e.arcs };
-    else if (e instanceof Error && /step bound/.test(e.message)) ev.hang = { where: e.message, arcs: [] };
+    if (e instanceof HangError) {
+      ev.hang = { where: e.where, arcs: e.arcs };
+      ev.stream ??= w.seen.stream;
+    }
     else ev.harnessError = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   }
   if (last) {
@@ -164,7 +172,11 @@ export const simRunner: Runner = {
     validateCase(spec);
   },
   async run(spec) {
-    return runCase(spec);
+    const v = validateCase(spec);
+    const libs = childLibsOf([v.src, v.dst, v.retry]);
+    if (!libs) return runCase(spec);
+    const { runCaseInChild } = await import('../ktree/pool.ts');
+    return runCaseInChild(spec, libs);
   },
 };
 

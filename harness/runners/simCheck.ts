@@ -7,7 +7,8 @@ import { VF_EQ_INT_MASK, VF_AEQ_INT_MASK, VF_QM_STATE } from '../device/regs.ts'
 import { QM_MATCH_SIZE, accVfDataOf, decodeAccVfData } from '../formats/accVfData.ts';
 import { loadRevision } from '../drivers/registry.ts';
 import type { Revision } from '../drivers/revision.ts';
-import { parsePlan, type TransferPlan } from '../transfer/plan.ts';
+import { parsePlan, planText, type TransferPlan } from '../transfer/plan.ts';
+import { runJobInChildSync } from './simKtree.ts';
 import { SimClock } from '../util/clock.ts';
 import { Rng } from '../util/rng.ts';
 import { Timeline } from '../util/timeline.ts';
@@ -61,6 +62,10 @@ export interface CheckStreamResult {
   writes: number[];
   dest: DeviceConfig;
   restored: RestoredState;
+  /** real driver code run in a child process crashed or timed out (no verdict about the device) */
+  harnessError?: string;
+  /** set when a driver loop exceeded its step bound (stage 'hang'): where, and the arcs walked */
+  hang: { where: string; arcs: string[] } | null;
   timeline?: TimelineEvent[];
 }
 
@@ -138,6 +143,7 @@ export function checkStream(opts: CheckStreamOptions): CheckStreamResult {
   const plan = typeof opts.transfer === 'object' ? opts.transfer : parsePlan(opts.transfer ?? 'single');
   const dest = opts.dest ?? destinationFor(opts.stream);
   const seed = opts.seed ?? 1;
+  if (rev.childLib) return checkInChild(rev, opts.stream, dest, plan, seed);
   const { dev, timeline, faultsBefore } = destinationVf(dest, seed, !!opts.keepTimeline);
   const driver = rev.bind({ host: dev, config: dest, timeline, side: 'dst' });
   const vfio = new SimVfioDevice(`dst:${rev.id}`, driver, timeline, 'dst');
@@ -145,6 +151,7 @@ export function checkStream(opts: CheckStreamOptions): CheckStreamResult {
   let accepted = false;
   let errno: string | null = null;
   let stage: string | null = null;
+  let hang: CheckStreamResult['hang'] = null;
   try {
     const r = vfio.setState('RESUMING');
     if (!r.ok || !r.value.dataFd) {
@@ -177,6 +184,7 @@ export function checkStream(opts: CheckStreamOptions): CheckStreamResult {
     if (!(e instanceof HangError)) throw e;
     errno = null;
     stage = 'hang';
+    hang = { where: e.where, arcs: e.arcs };
   }
   const dmesg = timeline.events.filter((e) => e.kind === 'note' && typeof e.detail.dmesg === 'string').map((e) => String(e.detail.dmesg));
   const bases = dev.eventBases();
@@ -193,10 +201,35 @@ export function checkStream(opts: CheckStreamOptions): CheckStreamResult {
   };
   const reason = accepted
     ? dmesg.length ? `accepted (${dmesg[dmesg.length - 1]})` : 'accepted: the destination reached RUNNING'
-    : stage === 'hang' ? 'hang: the state walk exceeded its step bound'
+    : hang ? `hang: step bound exceeded in ${hang.where} (${hang.arcs.join(', ') || 'no arcs'})`
       : `refused at ${stage} with ${errno}${dmesg.length ? `: ${dmesg[dmesg.length - 1]}` : ''}`;
-  const out: CheckStreamResult = { rev: rev.id, accepted, errno, stage, reason, dmesg, writes, dest, restored };
+  const out: CheckStreamResult = { rev: rev.id, accepted, errno, stage, reason, dmesg, writes, dest, restored, hang };
   if (opts.keepTimeline) out.timeline = timeline.events;
   else timeline.events.length = 0;
   return out;
+}
+
+/**
+ * A check of an isolated revision (real code, `ktree:`) in a child process. The timeline stays in
+ * the child; its device actions come back as `actions` lines. A crash or a time-out is `harnessError`.
+ */
+function checkInChild(rev: Revision, stream: Uint8Array, dest: DeviceConfig, plan: TransferPlan, seed: number): CheckStreamResult {
+  const job = { kind: 'check', id: 'check', rev: rev.id, streamHex: Buffer.from(stream).toString('hex'), dest, transfer: planText(plan), seed };
+  const r = runJobInChildSync(job, { [rev.id]: rev.childLib! });
+  const e = r.evidence as (Omit<CheckStreamResult, 'restored'> & { restored: RestoredState & { eqeDma: string; aeqeDma: string }; actions?: string[] }) | null;
+  if (!e) {
+    const none: RestoredState = {
+      migState: 'unknown', vfQmState: 0, eqIntMask: 0, aeqIntMask: 0, eqeDma: 0n, aeqeDma: 0n, deviceError: false, dmaFaults: [], nullDmaFault: false,
+    };
+    return {
+      rev: rev.id, accepted: false, errno: null, stage: 'error', reason: `harness error: ${r.error}`, dmesg: [], writes: [], dest,
+      restored: none, hang: null, harnessError: r.error ?? 'no result',
+    };
+  }
+  const { actions: _a, ...rest } = e;
+  void _a;
+  return {
+    ...rest, rev: rev.id, hang: rest.hang ?? null,
+    restored: { ...e.restored, eqeDma: BigInt(e.restored.eqeDma), aeqeDma: BigInt(e.restored.aeqeDma) },
+  };
 }

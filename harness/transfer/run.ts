@@ -85,8 +85,21 @@ function finishDestination(dst: VfioDevice): Step<void> {
   return { ok: false, errno: r.errno, stage };
 }
 
-export function runTransfer(src: VfioDevice, dst: VfioDevice, plan: TransferPlan, rng: Rng): TransferResult {
+/**
+ * Carry the stream per plan. A HangError (a driver loop past its bound) propagates; `seen.stream`
+ * then holds the bytes read from the source so far, for the evidence.
+ */
+export function runTransfer(src: VfioDevice, dst: VfioDevice, plan: TransferPlan, rng: Rng, seen?: { stream: Uint8Array | null }): TransferResult {
   const cap = new Capture();
+  try {
+    return transfer(src, dst, plan, rng, cap);
+  } catch (e) {
+    if (seen && e instanceof HangError) seen.stream = cap.bytes();
+    throw e;
+  }
+}
+
+function transfer(src: VfioDevice, dst: VfioDevice, plan: TransferPlan, rng: Rng, cap: Capture): TransferResult {
   const writes: number[] = [];
   const result = (sourceError: TransferResult['sourceError'], dest: Step<void> | null): TransferResult => ({
     stream: cap.bytes(),

@@ -8,7 +8,7 @@ import type { DataFd, MigState } from './types.ts';
 export class HangError extends Error {
   override name = 'HangError';
   constructor(readonly where: string, readonly arcs: string[]) {
-    super(`step bound exceeded in ${where} after ${arcs.length} arcs`);
+    super(`step bound exceeded in ${where}${arcs.length ? ` (arcs: ${arcs.join(', ')})` : ''}`);
   }
 }
 

@@ -90,7 +90,8 @@ export interface ArcWalker<F> {
 /**
  * The driver-side loop of a SET request (hisi's set_device_state): one core step at a time until
  * the target. A failed arc leaves the state where it started. More than WALK_BOUND arcs is a hang
- * (HangError), e.g. an implementation whose state does not move.
+ * (HangError), e.g. an implementation whose state does not move; a HangError thrown inside an arc
+ * (a bounded driver loop) comes out carrying the arcs walked so far, that arc last.
  */
 export function walkArcs<F>(w: ArcWalker<F>, target: MigState): IoResult<F | null> {
   let res: F | null = null;
@@ -100,7 +101,15 @@ export function walkArcs<F>(w: ArcWalker<F>, target: MigState): IoResult<F | nul
     const from = w.get();
     const n = nextStep(from, target, w.flags);
     if (!n.ok) return n;
-    const r = w.arc(from, n.value);
+    let r: IoResult<F | null>;
+    try {
+      r = w.arc(from, n.value);
+    } catch (e) {
+      // a loop inside the arc exceeded its bound: report the walk that led there, this arc last
+      if (!(e instanceof HangError)) throw e;
+      w.onArc?.(from, n.value, 'HANG');
+      throw new HangError(e.where, [...arcs, ...e.arcs, `${from}->${n.value}`]);
+    }
     arcs.push(`${from}->${n.value}`);
     w.onArc?.(from, n.value, r.ok ? undefined : r.errno);
     if (!r.ok) return r;

@@ -4,7 +4,7 @@
 import { fail, ok, type IoResult } from '../util/errno.ts';
 import type { Timeline } from '../util/timeline.ts';
 import type { Side } from '../oracle/types.ts';
-import type { MigrationDriver } from './driver.ts';
+import { HangError, type MigrationDriver } from './driver.ts';
 import type { DataFd, MigState, PrecopyInfo, VfioDevice } from './types.ts';
 
 export class SimVfioDevice implements VfioDevice {
@@ -32,7 +32,16 @@ export class SimVfioDevice implements VfioDevice {
     if (this.closed) return fail('EBADF');
     const from = this.driver.getState();
     // ERROR can never be requested (G.3); the rest of the validation is the driver's (next-step).
-    const r: IoResult<DataFd | null> = target === 'ERROR' ? fail('EINVAL') : this.driver.setState(target);
+    let r: IoResult<DataFd | null>;
+    try {
+      r = target === 'ERROR' ? fail('EINVAL') : this.driver.setState(target);
+    } catch (e) {
+      // a driver loop past its bound: the SET never returns; record it, the runner reports the hang
+      if (e instanceof HangError) {
+        this.timeline.push(this.side, 'set-state', { from, target, reached: null, dataFd: null, hang: e.where }, 'HANG');
+      }
+      throw e;
+    }
     const at = this.driver.getState();
     this.timeline.push(this.side, 'set-state', { from, target, reached: at, dataFd: r.ok && r.value ? r.value.fd : null },
       r.ok ? undefined : r.errno);

@@ -29,11 +29,25 @@ test('v5.18 -> v6.16 migrates with one write (V1 accepted, DMA addresses recompu
   expect(dstWrites(r)).toEqual([176]);
 });
 
-test('v6.16 -> v5.18 is refused and the source keeps running', () => {
+// Every revision's start_device rings one SQ doorbell per queue of the driver's vf_qm.qp_num, which
+// only a match check or a load sets (ktree finding source-restart-rings-no-sq-doorbells): a source VF
+// that never was a destination restarts no queue after a refusal, and the paused queues stay paused.
+test('v6.16 -> v5.18 is refused; the source runs again but its queues never restart: broken', () => {
   const r = run('v6.16', 'v5.18', 'kernel-crypto');
-  expect(r.verdict).toMatchObject({ outcome: 'refused', errno: 'EINVAL', stage: 'resuming->stop' });
+  expect(r.verdict).toMatchObject({ outcome: 'broken', errno: 'EINVAL', stage: 'resuming->stop' });
+  expect(r.verdict.reason).toMatch(/^destination refused at resuming->stop with EINVAL, and on the source all-completed/);
   expect(r.evidence.srcFinalState).toBe('RUNNING');
   expect(r.evidence.guestOn).toBe('src');
+  const hostSqDoorbells = r.evidence.timeline.filter((e) => e.side === 'src' && e.kind === 'doorbell' && e.detail.by === 'host' && e.detail.cmd === 0);
+  expect(hostSqDoorbells).toEqual([]);
+});
+
+test('a VF that was a destination before restarts its queues after a refusal: refused, nothing lost', () => {
+  // ping-pong: v5.18 -> v6.16 migrates (V1 accepted), then v6.16 -> v5.18 is refused on the way back
+  const r = run('v5.18', 'v6.16', 'kernel-crypto', { scenario: 'ping-pong' });
+  expect(r.verdict).toMatchObject({ outcome: 'refused', errno: 'EINVAL', stage: 'resuming->stop' });
+  const restart = r.evidence.timeline.filter((e) => e.side === 'dst' && e.kind === 'doorbell' && e.detail.by === 'host' && e.detail.prio === 1);
+  expect(restart.map((e) => e.detail.qn)).toEqual([0, 1, 2, 3, 0, 1, 2, 3]); // after the load, and after the refusal
 });
 
 test('v6.16 -> v6.16 migrates', () => {
@@ -57,9 +71,12 @@ test('scenarios: ping-pong on the same devices, retry after a refusal', () => {
   expect(pp.verdict.outcome).toBe('migrated');
   expect(pp.evidence.timeline.filter((e) => e.side === 'harness' && e.detail.hop).map((e) => e.detail.hop)).toEqual(
     ['hisi-acc/v6.16 -> hisi-acc/v7.0', 'hisi-acc/v7.0 -> hisi-acc/v6.16']);
+  // the refusal leaves the never-restarted source paused (see above): the retry carries a stalled guest
   const retry = run('v6.16', 'v5.18', 'user-polling', { scenario: 'retry-after-refusal', retryDst: 'v7.0', inflight: 0 });
-  expect(retry.verdict.outcome).toBe('migrated');
+  expect(retry.verdict).toMatchObject({ outcome: 'broken', reason: /^accepted, then no-stall/ });
   expect(retry.evidence.timeline.filter((e) => e.side === 'harness' && e.detail.hop).length).toBe(2);
+  // a guest without a driver has no queue to restart: the same refusal is clean
+  expect(run('v6.16', 'v5.18', 'no-driver').verdict.outcome).toBe('refused');
 });
 
 test('no-driver guest: v5.18 programs NULL addresses (broken), v6.16 guards them and the guest loads its driver after (migrated)', () => {

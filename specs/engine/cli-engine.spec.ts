@@ -53,8 +53,8 @@ test('run --json: one record per case with the contract fields; text grid', () =
   expect(recs).toHaveLength(2);
   for (const k of ['src', 'dst', 'workload', 'transfer', 'device', 'outcome', 'reason', 'errno', 'stage', 'seed']) expect(recs[0]).toHaveProperty(k);
   expect(recs.map((x: { outcome: string }) => x.outcome)).toEqual(['migrated', 'migrated']);
-  const g = cli('run', '--src', 'v6.16', '--dst', 'v5.18,v6.16', '--workload', 'user-polling', '--transfer', 'single');
-  expect(g.out).toMatch(/user-polling \/ single/);
+  const g = cli('run', '--src', 'v6.16', '--dst', 'v5.18,v6.16', '--workload', 'no-driver', '--transfer', 'single');
+  expect(g.out).toMatch(/no-driver \/ single/);
   expect(g.out).toMatch(/v6\.16\s+R\s+M/);
   expect(cli('run', '--src', 'v6.16', '--dst', 'v6.16', '--workload', 'gaming').code).toBe(2);
   expect(cli('run', '--src', 'v6.16').code).toBe(2);

@@ -146,3 +146,21 @@ test('bad input: one line on stderr and exit 2, nothing written', () => {
   expect(run('encode', join(dir, 'empty.bin'), '-o', out)).toMatchObject({ code: 2 });
   expect(run('encode', join(dir, 'f.yaml'), '-o', join(dir, 'adir')).err).toMatch(/is a directory/);
 });
+
+test('decode recognises a QEMU migration file and decodes its VFIO device data', async () => {
+  const { syntheticStream, VFIO_IDSTR } = await import('../qemu/syntheticStream.ts');
+  const file = join(dir, 'vm.mig');
+  writeFileSync(file, syntheticStream());
+  const r = run('decode', file);
+  expect(r.code).toBe(0);
+  expect(r.out).toContain('QEMU migration stream');
+  expect(r.out).toContain(`vfio device ${VFIO_IDSTR}:`);
+  expect(r.out).toMatch(/176 bytes, layout v2, ok/);
+  const j = JSON.parse(run('decode', file, '--json').out);
+  expect(j.ok).toBe(true);
+  expect(j.vfioDevices[0].device.header.accMagic).toBe('0xaaccfeeddecadede');
+  // forcing the hisi_acc layout decodes it as a (bad) device stream instead
+  const forced = run('decode', file, '--format', 'hisi-acc');
+  expect(forced.code).toBe(0);
+  expect(forced.out).toMatch(/layout unknown, problem: invalid length \d+/);
+});

@@ -4,7 +4,8 @@
 // A second case goes through QemuRunner and the oracle: a source holding virtio-crypto-pci is blocked.
 // A guest oops (QEMU 7.2's TCG dirty-page race) is infrastructure: the chain is retried once.
 import { test, expect } from '@playwright/test';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveBuild, installedBuild } from '../../harness/runners/qemu/builds.ts';
 import { InfraError } from '../../harness/runners/qemu/errors.ts';
@@ -45,6 +46,8 @@ test('chain: refusals keep the source running, new->old->new live hops, file sav
     const dir = join(test.info().outputPath(`chain-${attempt}`));
     mkdirSync(dir, { recursive: true });
     const vms: QemuVm[] = [];
+    // the saved stream is ~100 MB: it lives in a temp folder removed below; its decoded summary is the artifact
+    const streamDir = mkdtempSync(join(tmpdir(), 'mcq-stream-'));
     const at = (name: string, build = fresh, config: VmConfig = DEFAULT_VM) => ({ name, dir, build, image, config });
     const expectHop = (r: HopResult, outcome: string) => {
       if (r.outcome === 'error') throw new InfraError(r.reason);
@@ -90,7 +93,7 @@ test('chain: refusals keep the source running, new->old->new live hops, file sav
           vms.push(cur);
         });
       }
-      const file = join(dir, 'stream.bin');
+      const file = join(streamDir, 'stream.bin');
       await test.step('save to a file and decode every byte of it', async () => {
         const info = await saveToFile(cur, file, DEFAULT_HOP, push);
         expect(info.status).toBe('completed');
@@ -104,6 +107,11 @@ test('chain: refusals keep the source running, new->old->new live hops, file sav
         const ramPages = d.sections.reduce((a, s) => a + (s.ram?.pages ?? 0) + (s.ram?.zeroPages ?? 0), 0);
         expect(ramPages).toBeGreaterThanOrEqual((256 << 20) / 4096); // every guest page, sent once at least
         expect(d.vmdesc?.devices).toBe(d.sections.filter((s) => s.type === 'full').length);
+        const { spans: _spans, ...summary } = d;
+        await test.info().attach('stream-summary.json', {
+          body: JSON.stringify({ bytes: bytes.length, ...summary, vfioDevices: d.vfioDevices.map((v) => ({ idstr: v.idstr, bytes: v.bytes.length, layout: v.decoded.layout })) }, null, 1),
+          contentType: 'application/json',
+        });
       });
       await test.step('restore the file into a new QEMU: the guest resumes and the counter goes on', async () => {
         const srcLast = cur.lastIter();
@@ -117,6 +125,7 @@ test('chain: refusals keep the source running, new->old->new live hops, file sav
       });
     } finally {
       for (const v of vms) await v.stop();
+      rmSync(streamDir, { recursive: true, force: true });
     }
   });
   expect(livePids()).toEqual([]);

@@ -40,7 +40,7 @@ const check: Command = {
       process.stdout.write(toJson({ ...r, stream: values.stream, length: stream.length, transfer: values.transfer ?? 'single' }) + '\n');
     } else {
       const s = r.restored;
-      process.stdout.write(`${r.rev}: ${r.accepted ? 'ACCEPTED' : 'REFUSED'} (${r.reason})\n`);
+      process.stdout.write(`${r.rev}: ${r.harnessError ? 'ERROR' : r.accepted ? 'ACCEPTED' : 'REFUSED'} (${r.reason})\n`);
       if (!r.accepted) process.stdout.write(`  errno ${r.errno ?? '-'} at ${r.stage ?? '-'}\n`);
       process.stdout.write(`  destination ${r.dest.type} qp_num ${r.dest.qpNum} que_iso_cfg ${r.dest.queIsoCfg}; writes ${r.writes.join('+') || 'none'}\n`);
       process.stdout.write(`  restored: state ${s.migState}, QM_VF_STATE ${s.vfQmState}, event bases eq ${hex64(s.eqeDma)} aeq ${hex64(s.aeqeDma)}` +

@@ -1,27 +1,51 @@
-// `migcompat decode FILE [--format hisi-acc|qemu-vfio] [--json]`: every field of a stream with its
-// offset, size, hex value and meaning. Exit 0 once decoded, also for a malformed stream (the
-// problem is part of the output; `lint` is the command that judges).
+// `migcompat decode FILE [--format hisi-acc|qemu-vfio|qemu-migration] [--json]`: every field of a
+// stream with its offset, size, hex value and meaning. A QEMU migration file (QEVM magic) is detected
+// and listed by section, with its VFIO device data decoded. Exit 0 once decoded, also for a malformed
+// hisi_acc stream (the problem is part of the output; `lint` is the command that judges).
 import type { Command } from '../command.ts';
 import { parseCommandArgs } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
 
-const usage = 'migcompat decode FILE [--format hisi-acc|qemu-vfio] [--json]';
+const usage = 'migcompat decode FILE [--format hisi-acc|qemu-vfio|qemu-migration] [--json]';
+const FORMATS = ['hisi-acc', 'qemu-vfio', 'qemu-migration'];
+/** a whole-VM migration stream is mostly RAM: allow it to be large */
+const MAX_QEMU_STREAM = 2 ** 31 - 1;
 
 const decode: Command = {
   name: 'decode',
   usage,
   summary: 'decode a captured stream: every field with offset, size, hex value and meaning',
   async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, format: { type: 'string', default: 'hisi-acc' } }, usage);
+    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, format: { type: 'string' } }, usage);
     if (positionals.length !== 1) throw new UsageError(`expected one FILE (usage: ${usage})`);
-    if (values.format !== 'hisi-acc' && values.format !== 'qemu-vfio') throw new UsageError(`--format must be hisi-acc or qemu-vfio, got '${values.format}'`);
-    const [{ readInputFile }, f, { table, hexOff }, { toJson, hex64 }] = await Promise.all([
+    if (values.format !== undefined && !FORMATS.includes(values.format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got '${values.format}'`);
+    const [{ readInputFile, peekFile }, f, { table, hexOff }, { toJson, hex64 }] = await Promise.all([
       import('../../formats/files.ts'), import('../../formats/index.ts'), import('../../formats/table.ts'), import('../../util/hex.ts'),
     ]);
     const file = positionals[0];
+    const { isQemuMigrationStream, decodeQemuMigration, summarizeQemuStream } = await import('../../formats/qemuMigration.ts');
+    const format = values.format ?? (isQemuMigrationStream(peekFile(file, 8)) ? 'qemu-migration' : 'hisi-acc');
+
+    if (format === 'qemu-migration') {
+      const bytes = readInputFile(file, 'stream file', MAX_QEMU_STREAM);
+      if (!isQemuMigrationStream(bytes)) throw new UsageError(`${file}: not a QEMU migration stream (no QEVM magic)`);
+      const d = decodeQemuMigration(bytes);
+      if (values.json) {
+        const { spans: _spans, vfioDevices, ...rest } = d;
+        process.stdout.write(toJson({
+          file, ...rest,
+          vfioDevices: vfioDevices.map((v) => ({ idstr: v.idstr, bytes: v.bytes.length, device: jsonOf(f.decode(v.bytes, { fieldMap: true })) })),
+        }) + '\n');
+      } else {
+        const out = [`${file}: ${summarizeQemuStream(d).join('\n')}`];
+        for (const v of d.vfioDevices) out.push('', `vfio device ${v.idstr}:`, render(f.decode(v.bytes, { fieldMap: true })));
+        process.stdout.write(out.join('\n') + '\n');
+      }
+      return 0;
+    }
     const bytes = readInputFile(file, 'stream file');
 
-    if (values.format === 'qemu-vfio') {
+    if (format === 'qemu-vfio') {
       const q = f.decodeVfioDeviceState(bytes);
       const inner = q.deviceData.length ? f.decode(q.deviceData, { fieldMap: true }) : undefined;
       if (values.json) {

@@ -4,7 +4,7 @@ import type { Command } from '../command.ts';
 import { parseCommandArgs } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
 
-const USAGE = 'migcompat fuzz [--property P[,P…]] [--seconds N | --runs N] [--seed N] [--rev IDS] [--path P [--replay-path R]] [--registry FILE] [--json]';
+const USAGE = 'migcompat fuzz [--property P[,P…]] [--seconds N | --runs N] [--seed N] [--rev IDS] [--guest-every N] [--path P [--replay-path R]] [--registry FILE] [--json]';
 const PROPS = ['stream', 'transfer', 'config', 'uapi', 'transparency'];
 
 function int(name: string, v: string | undefined, min: number): number | undefined {
@@ -20,7 +20,7 @@ const fuzz: Command = {
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, {
       property: { type: 'string' }, seconds: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' },
-      rev: { type: 'string' }, path: { type: 'string' }, 'replay-path': { type: 'string' }, registry: { type: 'string' },
+      rev: { type: 'string' }, 'guest-every': { type: 'string' }, path: { type: 'string' }, 'replay-path': { type: 'string' }, registry: { type: 'string' },
       json: { type: 'boolean' },
     }, USAGE);
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${USAGE})`);
@@ -28,6 +28,7 @@ const fuzz: Command = {
     for (const p of props) if (!PROPS.includes(p)) throw new UsageError(`unknown property '${p}' (one of: ${PROPS.join(', ')})`);
     const seconds = int('seconds', values.seconds, 1);
     const runs = int('runs', values.runs, 1);
+    const guestEvery = int('guest-every', values['guest-every'], 0);
     if (seconds !== undefined && runs !== undefined) throw new UsageError('give --seconds or --runs, not both');
     if (values['replay-path'] && !values.path) throw new UsageError('--replay-path needs --path');
     const given = int('seed', values.seed, 0);
@@ -49,7 +50,7 @@ const fuzz: Command = {
     const bar = new Progress(json ? null : process.stderr, seconds ?? null);
     let current = '';
     const summary = runFuzz(target, {
-      properties: props as never, seed, seconds, numRuns: seconds ? undefined : (runs ?? 500),
+      properties: props as never, seed, seconds, numRuns: seconds ? undefined : (runs ?? 500), guestEvery,
       path: values.path, replayPath: values['replay-path'], registry: values.registry, outDir,
       onProgress(p, n, ledger) {
         if (p !== current) {

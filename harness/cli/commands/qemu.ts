@@ -3,7 +3,7 @@ import type { Command } from '../command.ts';
 import { parseCommandArgs } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
 
-const usage = 'migcompat qemu image [--json] | builds [--json] | run [--src ID] [--dst ID] [--scenario single-hop|ping-pong|retry-after-refusal] [--retry-dst ID] [--transfer unix|tcp] [--json] | decode-stream FILE [--json]';
+const usage = 'migcompat qemu image [--json] | builds [--json] | run [--src ID] [--dst ID] [--scenario single-hop|ping-pong|retry-after-refusal] [--retry-dst ID] [--transfer unix|tcp] [--inventory FILE] [--json] | decode-stream FILE [--json]';
 
 const command: Command = {
   name: 'qemu',
@@ -17,6 +17,7 @@ const command: Command = {
       'retry-dst': { type: 'string' },
       scenario: { type: 'string' },
       transfer: { type: 'string' },
+      inventory: { type: 'string' },
     }, usage);
     const [sub, ...rest] = positionals;
     const { toJson } = await import('../../util/hex.ts');
@@ -42,7 +43,9 @@ const command: Command = {
       const scenario = values.scenario ?? 'single-hop';
       if (!['single-hop', 'ping-pong', 'retry-after-refusal'].includes(scenario)) throw new UsageError(`unknown scenario '${scenario}' (usage: ${usage})`);
       if (values.transfer && !['unix', 'tcp'].includes(values.transfer)) throw new UsageError(`--transfer must be unix or tcp`);
-      const r = await new QemuRunner().runCase({
+      // lab mode: sides like qemu/installed@hostB+vfs name inventory hosts
+      const inventory = values.inventory ? (await import('../../runners/lab/inventory.ts')).readInventory(values.inventory) : undefined;
+      const r = await new QemuRunner({ ...(inventory ? { inventory } : {}) }).runCase({
         src: values.src ?? 'qemu/installed', dst: values.dst ?? 'qemu/installed', workload: 'kernel-crypto',
         scenario: scenario as 'single-hop', transfer: values.transfer ?? 'unix', device: DEFAULT_DEVICE,
         ...(values['retry-dst'] ? { retryDst: values['retry-dst'] } : {}),

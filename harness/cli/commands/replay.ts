@@ -21,6 +21,8 @@ const replay: Command = {
     const { loadRevision } = await import('../../drivers/registry.ts');
     // the snapshot profiles replace the ones on disk for this process (unless asked otherwise)
     const differs = values['current-profiles'] ? [] : installSnapshots(bundle.profiles, path);
+    // a fuzz bundle reruns its property from seed and path (harness/fuzz/replay.ts)
+    if (bundle.extra?.fuzz) return (await import('../../fuzz/replay.ts')).replayFuzzCommand(bundle, values.json === true);
     for (const id of [bundle.case.src, bundle.case.dst, ...(bundle.case.retryDst ? [bundle.case.retryDst] : [])]) loadRevision(id);
     const { runAndJudge, compactTimeline, digestTimeline } = await import('../../matrix/caseTest.ts');
     const { simEngine } = await import('../../matrix/engine.ts');

@@ -7,7 +7,7 @@ import { BDF_RE } from '../vfio-host/sysfs.ts';
 
 export interface LabHost {
   name: string;
-  ssh: { host: string; user: string; port: number; key?: string };
+  ssh: { host: string; user: string; port: number; key?: string; hostKey?: string };
   /** kernel release as the lab knows it (checked against the capture's provenance) */
   kernel: string;
   vfs: string[];
@@ -17,6 +17,13 @@ export interface LabHost {
   workdir: string;
   /** environment for the remote command, passed as `env K=V …` arguments */
   env: Record<string, string>;
+  // qemu runner (lab mode); all optional, so hardware-only inventories are unchanged
+  /** the harness machine itself: QEMU runs as a local process, no SSH */
+  local?: boolean;
+  /** the QEMU command on that host, as an argument array (default [qemu-system-x86_64]) */
+  qemu?: string[];
+  /** address other hosts use to reach this host's migration listener (default ssh.host; 127.0.0.1 when local) */
+  migrationAddress?: string;
 }
 
 export interface Inventory {
@@ -25,6 +32,10 @@ export interface Inventory {
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** a host name or an IPv4/IPv6 address: it ends up inside a QEMU URI */
+export const ADDR_RE = /^[A-Za-z0-9][A-Za-z0-9.:-]*$/;
+/** an OpenSSH SHA256 fingerprint as `ssh-keygen -l` prints it */
+const FPR_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 function str(v: unknown, where: string): string {
   if (typeof v !== 'string' || v.length === 0 || v.includes('\0') || v.includes('\n')) throw new UsageError(`${where}: expected a non-empty one-line string`);
@@ -55,6 +66,14 @@ export function parseInventory(text: string, source = 'inventory'): Inventory {
     for (const v of vfs) if (typeof v !== 'string' || !BDF_RE.test(v)) throw new UsageError(`${at}.vfs: '${String(v)}' is not a PCI address like 0000:75:00.1`);
     const mc = h.migcompat === undefined ? ['migcompat'] : h.migcompat;
     if (!Array.isArray(mc) || mc.length === 0) throw new UsageError(`${at}.migcompat: expected an argument array, e.g. [npx, migcompat]`);
+    const local = h.local === undefined ? undefined : h.local === true ? true : h.local === false ? false : undefined;
+    if (h.local !== undefined && local === undefined) throw new UsageError(`${at}.local: expected true or false`);
+    const qemu = h.qemu;
+    if (qemu !== undefined && (!Array.isArray(qemu) || qemu.length === 0)) throw new UsageError(`${at}.qemu: expected an argument array, e.g. [qemu-system-x86_64]`);
+    const maddr = h.migrationAddress === undefined ? undefined : str(h.migrationAddress, `${at}.migrationAddress`);
+    if (maddr !== undefined && !ADDR_RE.test(maddr)) throw new UsageError(`${at}.migrationAddress: '${maddr}' is not a host name or address`);
+    const hostKey = ssh.hostKey === undefined ? undefined : str(ssh.hostKey, `${at}.ssh.hostKey`);
+    if (hostKey !== undefined && !FPR_RE.test(hostKey)) throw new UsageError(`${at}.ssh.hostKey: expected a fingerprint like SHA256:<43 base64 characters> (ssh-keygen -lf)`);
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries((h.env ?? {}) as Record<string, unknown>)) {
       if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new UsageError(`${at}.env: '${k}' is not an environment variable name`);
@@ -62,12 +81,18 @@ export function parseInventory(text: string, source = 'inventory'): Inventory {
     }
     return {
       name,
-      ssh: { host: str(ssh.host, `${at}.ssh.host`), user: str(ssh.user ?? 'root', `${at}.ssh.user`), port, key: ssh.key === undefined ? undefined : str(ssh.key, `${at}.ssh.key`) },
+      ssh: {
+        host: local && ssh.host === undefined ? 'localhost' : str(ssh.host, `${at}.ssh.host`), user: str(ssh.user ?? 'root', `${at}.ssh.user`), port,
+        key: ssh.key === undefined ? undefined : str(ssh.key, `${at}.ssh.key`), ...(hostKey ? { hostKey } : {}),
+      },
       kernel: str(h.kernel, `${at}.kernel`),
       vfs: vfs as string[],
       migcompat: mc.map((a: unknown, j: number) => str(a, `${at}.migcompat[${j}]`)),
       workdir: str(h.workdir ?? '/var/tmp/migcompat', `${at}.workdir`),
       env,
+      ...(local !== undefined ? { local } : {}),
+      ...(qemu ? { qemu: qemu.map((a: unknown, j: number) => str(a, `${at}.qemu[${j}]`)) } : {}),
+      ...(maddr ? { migrationAddress: maddr } : {}),
     };
   });
   return { hosts, corpus: d.corpus === undefined ? undefined : str(d.corpus, `${source}: corpus`) };

@@ -2,6 +2,8 @@
 // remote command is always an argument array; over SSH it becomes one string in which every
 // argument is single-quoted, so no inventory text is ever interpreted by the remote shell.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LabHost } from './inventory.ts';
@@ -17,6 +19,11 @@ export interface LabTransport {
   get(host: LabHost, remote: string, local: string): Promise<void>;
   put(host: LabHost, local: string, remote: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** OpenSSH's fingerprint of a host key blob: "SHA256:" + unpadded base64 of its SHA-256. */
+export function hostKeyFingerprint(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** POSIX shell quoting of each argument: 'it'\''s' — the remote shell sees exactly argv. */
@@ -75,6 +82,8 @@ export class SshTransport implements LabTransport {
             host: host.ssh.host, port: host.ssh.port, username: host.ssh.user,
             privateKey: host.ssh.key ? readFileSync(host.ssh.key.replace(/^~(?=\/)/, process.env.HOME ?? '~')) : undefined,
             agent: host.ssh.key ? undefined : process.env.SSH_AUTH_SOCK,
+            // with ssh.hostKey the server must present exactly that key (OpenSSH SHA256 fingerprint of the key blob)
+            ...(host.ssh.hostKey ? { hostVerifier: (key: Buffer) => hostKeyFingerprint(key) === host.ssh.hostKey } : {}),
           });
         });
         return client;
@@ -82,6 +91,23 @@ export class SshTransport implements LabTransport {
       this.conns.set(host.name, c);
     }
     return c;
+  }
+
+  /** The connected client for a host (qemu lab mode: long-running commands and forwarded sockets). */
+  client(host: LabHost): Promise<import('ssh2').Client> {
+    return this.conn(host);
+  }
+
+  /** Start argv on the host and return its channel (stdin/stdout, `.stderr`, 'exit' and 'close' events). */
+  async execStream(host: LabHost, argv: string[]): Promise<import('ssh2').ClientChannel> {
+    const client = await this.conn(host);
+    return new Promise((resolve, reject) => client.exec(quoteArgv(argv), (err, stream) => (err ? reject(err) : resolve(stream))));
+  }
+
+  /** A stream to a unix socket on the host (OpenSSH direct-streamlocal forwarding). */
+  async openUnix(host: LabHost, path: string): Promise<Duplex> {
+    const client = await this.conn(host);
+    return new Promise((resolve, reject) => client.openssh_forwardOutStreamLocal(path, (err, stream) => (err ? reject(err) : resolve(stream))));
   }
 
   async exec(host: LabHost, argv: string[]): Promise<ExecResult> {

@@ -8,7 +8,7 @@ import type { CheckResult, Outcome, TimelineEvent } from '../../oracle/types.ts'
 import { InfraError } from './errors.ts';
 import type { MigrationInfo, StatusInfo } from './qmp.ts';
 import { QmpError } from './qmp.ts';
-import { QemuVm, socketPath, type VmStart } from './vm.ts';
+import { QemuVm, socketPath, type VmHost, type VmStart } from './vm.ts';
 import { checkContinuity } from './workload.ts';
 
 export type Channel = 'unix' | 'tcp';
@@ -90,15 +90,40 @@ export async function waitMigration(vm: QemuVm, timeoutMs: number, push: Push): 
   }
 }
 
+const uriHost = (a: string) => (a.includes(':') ? `[${a}]` : a);
+
+/**
+ * Lab hops (either end on another host) go over TCP to the destination host's migration address; the
+ * destination listens on port 0 and reports the real port. Local hops keep the chosen channel.
+ */
+async function incomingUri(src: VmHost | undefined, dst: QemuVm, opts: HopOptions): Promise<{ listen: string; connect: () => Promise<string> }> {
+  const d = dst.spec.host;
+  if (src?.kind === 'ssh' || d?.kind === 'ssh') {
+    const addr = uriHost(d!.address);
+    return {
+      listen: `tcp:${addr}:0`,
+      connect: async () => {
+        const info = await dst.qmp.queryMigrate();
+        const port = info['socket-address']?.find((a) => a.type === 'inet')?.port;
+        if (!port) throw new InfraError(`${dst.name} on ${dst.hostName}: query-migrate reports no listening port (${JSON.stringify(info)})`);
+        return `tcp:${addr}:${port}`;
+      },
+    };
+  }
+  const uri = opts.channel === 'unix' ? `unix:${socketPath(dst.spec.dir, `${dst.name}-mig.sock`)}` : `tcp:127.0.0.1:${await freePort()}`;
+  return { listen: uri, connect: async () => uri };
+}
+
 /**
  * Migrate `src` live to a new destination started from `dstStart` (with -incoming defer). Returns the
  * destination VM when it took over (outcome migrated), else null after ending it.
  */
 export async function liveHop(src: QemuVm, dstStart: VmStart, opts: HopOptions, push: Push): Promise<{ result: HopResult; dst: QemuVm | null }> {
   await src.waitIter(1, 60_000);
+  if ((src.spec.host === undefined) !== (dstStart.host === undefined)) throw new InfraError('a hop names lab hosts on one side only');
   const dst = await QemuVm.start({ ...dstStart, incoming: 'defer' });
-  push('dst', 'note', { started: dst.name, build: dstStart.build.id, pid: dst.proc.pid, machine: dstStart.config.machine, memMiB: dstStart.config.memMiB });
-  const uri = opts.channel === 'unix' ? `unix:${socketPath(dstStart.dir, `${dst.name}-mig.sock`)}` : `tcp:127.0.0.1:${await freePort()}`;
+  push('dst', 'note', { started: dst.name, host: dst.hostName, build: dstStart.build.id, pid: dst.proc.pid, machine: dstStart.config.machine, memMiB: dstStart.config.memMiB, vfio: dstStart.config.vfio.join(',') || null });
+  let uri = '';
   const result: HopResult = {
     outcome: 'error', reason: '', srcStatus: null, dstStatus: null, dstExit: null, dstStderr: '', migration: null, blockedReasons: [],
     srcLastIter: 0, dstFirstIter: null, checks: [], oops: null,
@@ -107,7 +132,9 @@ export async function liveHop(src: QemuVm, dstStart: VmStart, opts: HopOptions, 
   let keep = false;
   try {
     await dst.qmp.setCapabilities({ 'return-path': true });
-    await dst.qmp.execute('migrate-incoming', { uri });
+    const ch = await incomingUri(src.spec.host, dst, opts);
+    await dst.qmp.execute('migrate-incoming', { uri: ch.listen });
+    uri = await ch.connect();
     await src.qmp.setCapabilities({ 'return-path': true });
     await src.qmp.setParameters({ 'max-bandwidth': opts.maxBandwidth });
     const before = src.lastIter();
@@ -137,6 +164,7 @@ export async function liveHop(src: QemuVm, dstStart: VmStart, opts: HopOptions, 
       return { result, dst: null };
     }
     // completed on the source: the destination must run the guest, and the workload must go on there
+    await src.sync(); // a remote source's workload file, complete before its last ITER is read
     const srcSt = await safeStatus(src);
     result.srcStatus = srcSt?.status ?? null;
     const deadline = Date.now() + 15_000;

@@ -29,15 +29,21 @@ function hook(): void {
   }
 }
 
-export interface Tracked {
-  child: ChildProcess;
+/** A started process, local or on a lab host (remote.ts). */
+export interface ProcHandle {
   pid: number;
+  /** lab host name for a process started over SSH; absent for a local one */
+  host?: string;
   /** resolves with the exit code (or signal name) when the process ends */
   exited: Promise<number | string>;
   hasExited(): boolean;
   stderr(): string;
   /** SIGTERM, then SIGKILL after graceMs; resolves once it is gone */
   stop(graceMs?: number): Promise<void>;
+}
+
+export interface Tracked extends ProcHandle {
+  child: ChildProcess;
 }
 
 export function startTracked(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Tracked {

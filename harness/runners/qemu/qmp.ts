@@ -1,7 +1,8 @@
-// A small typed QMP client over a unix socket: greeting and capabilities negotiation, commands with
+// A small typed QMP client over a unix socket (or any byte stream to one, e.g. forwarded over SSH): greeting and capabilities negotiation, commands with
 // ids and timeouts, asynchronous events kept in order (QEMU interleaves them with replies; every
 // message ends in "\r\n").
-import { createConnection, type Socket } from 'node:net';
+import { createConnection } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { InfraError } from './errors.ts';
 
 export interface QmpEvent {
@@ -25,6 +26,8 @@ export interface MigrationInfo {
   'expected-downtime'?: number;
   'error-desc'?: string;
   'blocked-reasons'?: string[];
+  /** incoming side: where it listens (the real port when asked for port 0) */
+  'socket-address'?: { type: string; host?: string; port?: string; path?: string }[];
   ram?: { transferred: number; total: number; duplicate: number; normal: number; 'dirty-sync-count': number; mbps: number; [k: string]: number };
 }
 
@@ -50,24 +53,33 @@ export class QmpClient {
   private greeted!: Promise<void>;
   private closed: Error | null = null;
 
-  private constructor(private readonly sock: Socket) {}
+  private constructor(private readonly sock: Duplex) {}
 
   /** Connect (retrying while QEMU creates the socket) and negotiate capabilities. */
-  static async connect(path: string, opts: { timeoutMs?: number; alive?: () => boolean } = {}): Promise<QmpClient> {
+  static connect(path: string, opts: { timeoutMs?: number; alive?: () => boolean } = {}): Promise<QmpClient> {
+    return QmpClient.connectVia(
+      () => new Promise<Duplex>((resolve, reject) => {
+        const s = createConnection(path);
+        s.once('connect', () => resolve(s));
+        s.once('error', reject);
+      }),
+      path, opts);
+  }
+
+  /** Same, over a stream `open` returns (retried until it opens and QEMU greets). */
+  static async connectVia(open: () => Promise<Duplex>, path: string, opts: { timeoutMs?: number; alive?: () => boolean } = {}): Promise<QmpClient> {
     const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
     for (;;) {
+      let sock: Duplex | null = null;
       try {
-        const sock = await new Promise<Socket>((resolve, reject) => {
-          const s = createConnection(path);
-          s.once('connect', () => resolve(s));
-          s.once('error', reject);
-        });
+        sock = await open();
         const c = new QmpClient(sock);
         c.attach();
         await c.greeted;
         await c.execute('qmp_capabilities');
         return c;
       } catch (e) {
+        sock?.destroy();
         if (opts.alive && !opts.alive()) throw new InfraError(`QEMU exited before its QMP socket answered`);
         if (Date.now() > deadline) throw new InfraError(`QMP ${path}: ${(e as Error).message}`);
         await new Promise((r) => setTimeout(r, 50));

@@ -7,9 +7,17 @@
 //   qemu/7.2.22+mem=512            another RAM size (MiB)        -> refused
 //   qemu/7.2.22+no-workload-port   destination missing a device  -> refused
 //   qemu/7.2.22+virtio-crypto      source holding an unmigratable device (blocker) -> refused
+//   qemu/7.2.22+vfio=0000:7a:01.1  VFs passed through with vfio-pci (lab)
+// Lab mode: "qemu/installed@hostB+vfs" runs that side on inventory host hostB (over SSH unless the host
+// is `local: true`) and passes its first inventory VF (+vfs=N: the first N). When one side names a host,
+// every side must; such hops go over TCP to the destination host's migration address.
 // Scenarios: single-hop; ping-pong (src -> dst -> src -> dst); retry-after-refusal (dst, then retryDst).
 // Transfer: 'tcp' migrates over loopback TCP, anything else over a unix socket.
 import { mkdirSync } from 'node:fs';
+import type { Inventory, LabHost } from '../lab/inventory.ts';
+import { ADDR_RE, readInventory } from '../lab/inventory.ts';
+import type { SshTransport } from '../lab/transport.ts';
+import { BDF_RE } from '../vfio-host/sysfs.ts';
 import { join } from 'node:path';
 import type { Evidence, TimelineEvent } from '../../oracle/types.ts';
 import { runDir } from '../../report/runDir.ts';
@@ -17,32 +25,69 @@ import { UsageError } from '../../util/usage-error.ts';
 import type { CaseSpec, Runner, RunnerCapabilities } from '../types.ts';
 import { caseTitle } from '../types.ts';
 import { resolveBuild, type QemuBuild } from './builds.ts';
-import { InfraError } from './errors.ts';
+import { InfraError, MissingDependencyError } from './errors.ts';
 import { DEFAULT_HOP, liveHop, type HopOptions, type HopResult } from './hop.ts';
 import { ensureImage, type GuestImage } from './image.ts';
-import { DEFAULT_VM, QemuVm, type VmConfig } from './vm.ts';
+import { RemoteHost } from './remote.ts';
+import { DEFAULT_VM, QemuVm, type VmConfig, type VmHost } from './vm.ts';
 import { checkContinuity, servingDrivers } from './workload.ts';
 
 export interface SideSpec {
   build: string;
   config: VmConfig;
+  /** inventory host name (lab mode) */
+  host?: string;
+  /** pass the host's first N inventory VFs (+vfs, +vfs=N) */
+  hostVfs?: number;
 }
 
-/** Parse "qemu/7.2.22+machine=pc-q35-6.2+mem=512" into a build id and a VM configuration. */
+/** Parse "qemu/7.2.22@hostB+machine=pc-q35-6.2+mem=512" into a build id, a host and a VM configuration. */
 export function parseSideId(id: string, base: VmConfig = DEFAULT_VM): SideSpec {
-  const [build, ...mods] = id.split('+');
-  if (!build || !/^qemu\/(installed|previous|\d+\.\d+\.\d+)$/.test(build)) throw new UsageError(`'${id}' is not a qemu runner revision (expected qemu/<x.y.z>[+modifier…])`);
+  const [head, ...mods] = id.split('+');
+  const hm = /^(qemu\/(?:installed|previous|\d+\.\d+\.\d+))(?:@([A-Za-z0-9][A-Za-z0-9_.-]*))?$/.exec(head ?? '');
+  if (!hm) throw new UsageError(`'${id}' is not a qemu runner revision (expected qemu/<x.y.z>[@host][+modifier…])`);
+  const build = hm[1]!;
   const config: VmConfig = { ...base };
+  let hostVfs: number | undefined;
   for (const m of mods) {
     const [k, v] = m.split('=');
     if (k === 'machine' && v && /^[a-z0-9.-]+$/.test(v)) config.machine = v;
     else if (k === 'mem' && v && /^\d+$/.test(v)) config.memMiB = Number(v);
     else if (k === 'no-workload-port' && v === undefined) config.workloadPort = false;
     else if (k === 'virtio-crypto' && v === undefined) config.virtioCrypto = true;
-    else if (k === 'vfio' && v && /^[0-9a-f:.,]+$/i.test(v)) config.vfio = v.split(',');
-    else throw new UsageError(`unknown qemu modifier '+${m}' in '${id}' (machine=, mem=, no-workload-port, virtio-crypto, vfio=)`);
+    else if (k === 'vfio' && v) {
+      const bad = v.split(',').find((a) => !BDF_RE.test(a));
+      if (bad !== undefined) throw new UsageError(`'+vfio=${v}' in '${id}': '${bad}' is not a PCI address like 0000:7a:01.1`);
+      config.vfio = v.split(',');
+    } else if (k === 'vfs' && (v === undefined || /^[1-9]\d*$/.test(v))) hostVfs = v === undefined ? 1 : Number(v);
+    else throw new UsageError(`unknown qemu modifier '+${m}' in '${id}' (machine=, mem=, no-workload-port, virtio-crypto, vfio=, vfs[=N])`);
   }
-  return { build, config };
+  if (hostVfs !== undefined && !hm[2]) throw new UsageError(`'+vfs' in '${id}' needs a lab host (qemu/<x.y.z>@host+vfs)`);
+  return { build, config, ...(hm[2] ? { host: hm[2] } : {}), ...(hostVfs !== undefined ? { hostVfs } : {}) };
+}
+
+/** A side's VFs from the inventory (+vfs=N: the host's first N, in inventory order). */
+export function inventoryVfs(side: SideSpec, host: LabHost): string[] {
+  if (side.hostVfs === undefined) return side.config.vfio;
+  if (host.vfs.length < side.hostVfs) throw new UsageError(`'+vfs=${side.hostVfs}': host ${host.name} lists ${host.vfs.length} VF(s)`);
+  return [...side.config.vfio, ...host.vfs.slice(0, side.hostVfs)];
+}
+
+/** Where a lab host's migration listener is reached: migrationAddress, else ssh.host (127.0.0.1 for a local host). */
+export function migrationAddress(host: LabHost): string {
+  const a = host.migrationAddress ?? (host.local ? '127.0.0.1' : host.ssh.host);
+  if (!ADDR_RE.test(a)) throw new UsageError(`host ${host.name}: '${a}' cannot be a migration address (set migrationAddress)`);
+  return a;
+}
+
+/** The host's QEMU; an unreachable host or a refused login is bad input for the case (one line, exit 2). */
+async function remoteBuild(r: RemoteHost, id: string): Promise<QemuBuild> {
+  try {
+    return await r.qemuBuild(id);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new MissingDependencyError(`host ${r.lab.name}: SSH to ${r.lab.ssh.user}@${r.lab.ssh.host}:${r.lab.ssh.port} failed: ${(e as Error).message.split('\n')[0]}`);
+  }
 }
 
 export interface QemuCaseResult {
@@ -58,16 +103,62 @@ export class QemuRunner implements Runner {
   readonly capabilities: RunnerCapabilities = { name: 'qemu', deterministic: false, workloads: ['kernel-crypto'] };
   private image: GuestImage | null = null;
   private builds = new Map<string, QemuBuild>();
+  private inventory: Inventory | null | undefined;
+  private ssh: SshTransport | null = null;
+  private remotes = new Map<string, RemoteHost>();
+  private readonly tag = `${process.pid}-${Date.now()}`;
 
-  constructor(private readonly opts: { dir?: string; hop?: Partial<HopOptions> } = {}) {}
+  /** `inventory` (or the file MIGCOMPAT_LAB_INVENTORY names) is needed only when a side names a host. */
+  constructor(private readonly opts: { dir?: string; hop?: Partial<HopOptions>; inventory?: Inventory } = {}) {}
+
+  private labHost(name: string): LabHost {
+    if (this.inventory === undefined) {
+      const path = process.env.MIGCOMPAT_LAB_INVENTORY;
+      this.inventory = this.opts.inventory ?? (path ? readInventory(path) : null);
+    }
+    if (!this.inventory) throw new UsageError(`a side names lab host '${name}' but no inventory was given (--inventory FILE or MIGCOMPAT_LAB_INVENTORY)`);
+    const h = this.inventory.hosts.find((x) => x.name === name);
+    if (!h) throw new UsageError(`no host '${name}' in the inventory (hosts: ${this.inventory.hosts.map((x) => x.name).join(', ')})`);
+    return h;
+  }
+
+  private async vmHost(name: string): Promise<VmHost> {
+    const h = this.labHost(name);
+    if (h.local) return { kind: 'local', name, address: migrationAddress(h) };
+    let r = this.remotes.get(name);
+    if (!r) {
+      this.ssh ??= new (await import('../lab/transport.ts')).SshTransport();
+      r = new RemoteHost(h, this.ssh, this.tag);
+      this.remotes.set(name, r);
+    }
+    return { kind: 'ssh', name, address: migrationAddress(h), remote: r };
+  }
+
+  private static buildKey(s: SideSpec): string {
+    return `${s.host ?? ''}|${s.build}`;
+  }
 
   async prepare(spec: CaseSpec): Promise<void> {
     if (spec.workload !== 'kernel-crypto') throw new UsageError(`the qemu runner runs the kernel-crypto workload only (case asks for ${spec.workload})`);
+    const sides = [spec.src, spec.dst, ...(spec.retryDst ? [spec.retryDst] : [])].map((id) => parseSideId(id));
+    const named = sides.filter((s) => s.host !== undefined).length;
+    if (named && named !== sides.length) throw new UsageError(`lab case: when one side names a host (@host) every side must (${[spec.src, spec.dst, spec.retryDst].filter(Boolean).join(', ')})`);
+    for (const s of sides) if (s.host) inventoryVfs(s, this.labHost(s.host)); // bad +vfs=N before anything starts
     this.image ??= await ensureImage();
-    for (const id of [spec.src, spec.dst, ...(spec.retryDst ? [spec.retryDst] : [])]) {
-      const b = parseSideId(id).build;
-      if (!this.builds.has(b)) this.builds.set(b, await resolveBuild(b));
+    for (const s of sides) {
+      const key = QemuRunner.buildKey(s);
+      if (this.builds.has(key)) continue;
+      const h = s.host ? await this.vmHost(s.host) : undefined;
+      this.builds.set(key, h?.kind === 'ssh' ? await remoteBuild(h.remote, s.build) : await resolveBuild(s.build));
     }
+  }
+
+  /** End SSH sessions and remove remote run folders (the image stays cached on the hosts). */
+  async close(): Promise<void> {
+    for (const r of this.remotes.values()) await r.cleanup();
+    this.remotes.clear();
+    await this.ssh?.close();
+    this.ssh = null;
   }
 
   async run(spec: CaseSpec): Promise<Evidence> {
@@ -76,12 +167,16 @@ export class QemuRunner implements Runner {
 
   /** The case, retried once when the first attempt ended in an infrastructure error (a guest oops). */
   async runCase(spec: CaseSpec): Promise<QemuCaseResult> {
-    await this.prepare(spec);
-    const first = await this.attempt(spec, 1);
-    if (first.evidence.harnessError === null) return first;
-    const second = await this.attempt(spec, 2);
-    second.evidence.timeline.unshift({ seq: -1, t: 0, side: 'harness', kind: 'note', detail: { retried: true, firstAttempt: first.evidence.harnessError } });
-    return second;
+    try {
+      await this.prepare(spec);
+      const first = await this.attempt(spec, 1);
+      if (first.evidence.harnessError === null) return first;
+      const second = await this.attempt(spec, 2);
+      second.evidence.timeline.unshift({ seq: -1, t: 0, side: 'harness', kind: 'note', detail: { retried: true, firstAttempt: first.evidence.harnessError } });
+      return second;
+    } finally {
+      await this.close();
+    }
   }
 
   private async attempt(spec: CaseSpec, n: number): Promise<QemuCaseResult> {
@@ -96,12 +191,14 @@ export class QemuRunner implements Runner {
     const dir = join(this.opts.dir ?? join(runDir(), 'qemu'), `${caseId.replace(/[^A-Za-z0-9.-]+/g, '_')}-${process.pid}-${Date.now()}-a${n}`);
     mkdirSync(dir, { recursive: true });
     const hopOpts: HopOptions = { ...DEFAULT_HOP, ...this.opts.hop, channel: spec.transfer === 'tcp' ? 'tcp' : 'unix' };
-    const side = (id: string) => {
+    const side = async (id: string) => {
       const s = parseSideId(id);
-      return { ...s, build: this.builds.get(s.build)! };
+      const host = s.host ? await this.vmHost(s.host) : undefined;
+      const config = s.host ? { ...s.config, vfio: inventoryVfs(s, this.labHost(s.host)) } : s.config;
+      return { ...s, config, host, build: this.builds.get(QemuRunner.buildKey(s))! };
     };
-    const src = side(spec.src);
-    const dst = side(spec.dst);
+    const src = await side(spec.src);
+    const dst = await side(spec.dst);
     const ev: Evidence = {
       caseId, seed: spec.seed, stream: null, timeline, destination: null, srcFinalState: null, dstFinalState: null,
       guestOn: 'none', checks: [], hang: null, harnessError: null,
@@ -112,16 +209,16 @@ export class QemuRunner implements Runner {
     let bootMs = 0;
     let drivers: Record<string, string> = {};
     try {
-      let cur = await QemuVm.start({ name: 'vm0', dir, build: src.build, image: this.image!, config: src.config });
+      let cur = await QemuVm.start({ name: 'vm0', dir, build: src.build, image: this.image!, config: src.config, host: src.host });
       vms.push(cur);
-      push('src', 'note', { started: 'vm0', build: src.build.id, pid: cur.proc.pid });
+      push('src', 'note', { started: 'vm0', host: cur.hostName, build: src.build.id, pid: cur.proc.pid, vfio: src.config.vfio.join(',') || null });
       await cur.waitIter(1, 90_000);
       bootMs = Date.now() - t0;
       push('guest', 'event', { firstIteration: bootMs });
       // the plan of hops: [target side, expected to be the final destination]
-      const plan = spec.scenario === 'ping-pong' ? [dst, src, dst] : spec.scenario === 'retry-after-refusal' && spec.retryDst ? [dst, side(spec.retryDst)] : [dst];
+      const plan = spec.scenario === 'ping-pong' ? [dst, src, dst] : spec.scenario === 'retry-after-refusal' && spec.retryDst ? [dst, await side(spec.retryDst)] : [dst];
       for (const [i, target] of plan.entries()) {
-        const { result, dst: next } = await liveHop(cur, { name: `vm${i + 1}`, dir, build: target.build, image: this.image!, config: { ...target.config, workload: src.config.workload } }, hopOpts, push);
+        const { result, dst: next } = await liveHop(cur, { name: `vm${i + 1}`, dir, build: target.build, image: this.image!, config: { ...target.config, workload: src.config.workload }, host: target.host }, hopOpts, push);
         hops.push(result);
         ev.destination = { accepted: result.outcome === 'migrated' || (result.outcome === 'broken' && result.migration?.status === 'completed'), errno: null, stage: result.migration?.status === 'completed' ? 'qemu-load' : result.blockedReasons.length ? 'migration-blocker' : 'qemu-load', reason: result.reason };
         if (result.outcome === 'error') throw new InfraError(result.reason);
@@ -140,6 +237,7 @@ export class QemuRunner implements Runner {
       ev.srcFinalState = onDst ? (last.srcStatus ?? null) : st?.running ? 'RUNNING' : (st?.status ?? 'exited');
       ev.dstFinalState = onDst ? (st?.running ? 'RUNNING' : (st?.status ?? 'exited')) : (last.dstStatus ?? 'exited');
       for (const h of hops) ev.checks.push(...h.checks.filter((c) => !(c.name === 'workload-continuity' || c.name === 'workload-results')));
+      await cur.sync();
       segments.push({ label: cur.name, text: cur.workloadText() });
       ev.checks.push(...checkContinuity(segments, src.config.workload.size, 1));
       drivers = servingDrivers(vms[0]!.workload().algs);

@@ -1,13 +1,15 @@
 // One QEMU process running the guest: its command line (argument array, never a shell string), its
 // QMP client, its console and workload files. Source and destination of a hop use the same command line
 // but for file paths, the QMP socket and `-incoming`, unless a refusal scenario changes one thing.
+// A VM may run on a lab host over SSH (remote.ts): same argument array with that host's paths.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { QemuBuild } from './builds.ts';
 import { InfraError } from './errors.ts';
 import type { GuestImage } from './image.ts';
-import { startTracked, type Tracked } from './procs.ts';
+import { startTracked, type ProcHandle } from './procs.ts';
+import type { RemoteHost, RemoteMirror } from './remote.ts';
 import { QmpClient } from './qmp.ts';
 import { WORKLOAD_PORT } from './guestInit.ts';
 import { DEFAULT_WORKLOAD, parseWorkload, type WorkloadLog, type WorkloadParams } from './workload.ts';
@@ -31,6 +33,19 @@ export const DEFAULT_VM: VmConfig = {
   machine: 'pc-q35-7.2', memMiB: 256, cpu: 'qemu64', workloadPort: true, virtioCrypto: false, vfio: [], workload: DEFAULT_WORKLOAD,
 };
 
+/** Where a VM runs: the harness machine, or a lab host over SSH. `address` is where its migration listener is reached. */
+export type VmHost =
+  | { kind: 'local'; name: string; address: string }
+  | { kind: 'ssh'; name: string; address: string; remote: RemoteHost };
+
+/** Paths as the QEMU process sees them (another host's for a remote VM). */
+export interface VmPaths {
+  file: (n: 'console.log' | 'workload.log') => string;
+  qmp: string;
+  kernel: string;
+  initrd: string;
+}
+
 export interface VmStart {
   name: string;
   dir: string;
@@ -39,6 +54,8 @@ export interface VmStart {
   config: VmConfig;
   /** 'defer' for a live destination, 'exec:cat FILE' to restore a file, undefined for a source */
   incoming?: string;
+  /** undefined: the harness machine (as before lab mode) */
+  host?: VmHost;
 }
 
 const shortDirs = new Map<string, string>();
@@ -55,19 +72,23 @@ export function socketPath(dir: string, name: string): string {
   return join(d, name);
 }
 
-export function qemuArgs(s: VmStart): string[] {
+export function localPaths(s: VmStart): VmPaths {
+  return { file: (n) => join(s.dir, `${s.name}-${n}`), qmp: socketPath(s.dir, `${s.name}-qmp.sock`), kernel: s.image.kernel, initrd: s.image.initrd };
+}
+
+export function qemuArgs(s: VmStart, at: VmPaths = localPaths(s)): string[] {
   const c = s.config;
-  const f = (n: string) => join(s.dir, `${s.name}-${n}`);
+  const f = at.file;
   const args = [
     ...s.build.args,
     '-name', s.name,
     '-machine', c.machine, '-accel', 'tcg', // KVM opens on these hosts but hangs guests
     '-cpu', c.cpu, '-smp', '1', '-m', `${c.memMiB}M`,
     '-nodefaults', '-display', 'none', '-no-reboot', '-no-user-config',
-    '-kernel', s.image.kernel, '-initrd', s.image.initrd,
+    '-kernel', at.kernel, '-initrd', at.initrd,
     '-append', `console=ttyS0 panic=1 quiet mc.delay=${c.workload.delayMs} mc.size=${c.workload.size}`,
     '-chardev', `file,id=con0,path=${f('console.log')}`, '-serial', 'chardev:con0',
-    '-qmp', `unix:${socketPath(s.dir, `${s.name}-qmp.sock`)},server=on,wait=off`,
+    '-qmp', `unix:${at.qmp},server=on,wait=off`,
   ];
   if (c.workloadPort) {
     args.push('-device', 'virtio-serial-pci,id=vser0',
@@ -75,6 +96,7 @@ export function qemuArgs(s: VmStart): string[] {
       '-device', `virtserialport,bus=vser0.0,chardev=wl0,name=${WORKLOAD_PORT}`);
   }
   if (c.virtioCrypto) args.push('-object', 'cryptodev-backend-builtin,id=cryptodev0', '-device', 'virtio-crypto-pci,id=crypto0,cryptodev=cryptodev0');
+  // VFs last, in list order, so both ends give them the same PCI slots
   for (const [i, addr] of c.vfio.entries()) args.push('-device', `vfio-pci,host=${addr},id=vf${i}`);
   if (s.incoming) args.push('-incoming', s.incoming);
   return args;
@@ -90,12 +112,16 @@ export function findOops(console: string): string | null {
 
 export class QemuVm {
   qmp!: QmpClient;
-  proc!: Tracked;
-  readonly args: string[];
+  proc!: ProcHandle;
+  args: string[] = [];
   readonly startedAt = Date.now();
+  private mirrors: RemoteMirror[] = [];
 
-  private constructor(readonly spec: VmStart) {
-    this.args = qemuArgs(spec);
+  private constructor(readonly spec: VmStart) {}
+
+  /** lab host name ('local' on the harness machine) */
+  get hostName(): string {
+    return this.spec.host?.name ?? 'local';
   }
 
   get name(): string {
@@ -109,6 +135,11 @@ export class QemuVm {
   static async start(spec: VmStart): Promise<QemuVm> {
     mkdirSync(spec.dir, { recursive: true });
     const vm = new QemuVm(spec);
+    if (spec.host?.kind === 'ssh') {
+      await vm.startRemote(spec.host.remote);
+      return vm;
+    }
+    vm.args = qemuArgs(spec);
     vm.proc = startTracked(spec.build.binary, vm.args, { ...process.env, ...spec.build.env });
     try {
       vm.qmp = await QmpClient.connect(vm.file('qmp.sock'), { timeoutMs: 15_000, alive: () => !vm.proc.hasExited() });
@@ -118,6 +149,29 @@ export class QemuVm {
       throw new InfraError(`${spec.name} (${spec.build.id}) did not start: ${why || (e as Error).message}`);
     }
     return vm;
+  }
+
+  private async startRemote(r: RemoteHost): Promise<void> {
+    const img = await r.pushImage(this.spec.image);
+    const at: VmPaths = { file: (n) => `${r.runDir}/${this.name}-${n}`, qmp: `${r.runDir}/${this.name}-qmp.sock`, kernel: img.kernel, initrd: img.initrd };
+    if (Buffer.byteLength(at.qmp) > 107) throw new InfraError(`${r.lab.name}: QMP socket path ${at.qmp} is over the 107-byte unix socket limit (shorten workdir)`);
+    this.args = qemuArgs(this.spec, at);
+    this.proc = await r.start([this.spec.build.binary, ...this.args]);
+    try {
+      this.qmp = await QmpClient.connectVia(() => r.openUnix(at.qmp), `${r.lab.name}:${at.qmp}`, { timeoutMs: 20_000, alive: () => !this.proc.hasExited() });
+      this.mirrors.push(await r.mirror(at.file('console.log'), this.file('console.log')));
+      this.mirrors.push(await r.mirror(at.file('workload.log'), this.file('workload.log')));
+    } catch (e) {
+      await this.proc.stop(500);
+      for (const m of this.mirrors) await m.stop();
+      const why = this.proc.stderr().trim().split('\n').pop() ?? '';
+      throw new InfraError(`${this.name} on ${r.lab.name} (${this.spec.build.id}) did not start: ${why || (e as Error).message}`);
+    }
+  }
+
+  /** Make the local copies of a remote VM's console and workload files complete (no-op for a local VM). */
+  async sync(): Promise<void> {
+    for (const m of this.mirrors) await m.sync();
   }
 
   consoleText(): string {
@@ -165,5 +219,10 @@ export class QemuVm {
     }
     this.qmp?.close();
     await this.proc.stop(1500);
+    if (this.mirrors.length) {
+      await this.sync().catch(() => null);
+      for (const m of this.mirrors) await m.stop();
+      this.mirrors = [];
+    }
   }
 }
