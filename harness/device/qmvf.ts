@@ -9,10 +9,22 @@ import type { Timeline } from '../util/timeline.ts';
 import { hex64 } from '../util/hex.ts';
 import { DEVICE_IDS, type DeviceConfig, type MmioSpace, type MmioTarget } from './mmio.ts';
 import { compose, type GuestMemory } from './memory.ts';
-import * as R from './regs.ts';
+import {
+  AEQ_EVENT, CQC_SIZE, CQE_SIZE, DB_CMD, EQC_DWORDS, EQE_SIZE, GUEST_BAR_BYTES_VF_CTRL, MB_BUSY, MB_CMD,
+  MB_OP_QUERY, MB_STATUS_MASK, MB_STATUS_SHIFT, PFWIN_AEQC_DW0, PFWIN_EQC_DW0, PF_ABNORMAL_INT_STATUS,
+  PF_ENGINE_INT_STATUS, PF_MIG_REGION_SEL, PF_QUE_ISO_CFG, PF_VFT_CFG, PF_VFT_DATA_H, PF_VFT_DATA_L,
+  PF_VFT_OP_ENABLE, PF_VFT_OP_WR, PF_VFT_RDY, PF_VFT_TYPE, SQC_SIZE, VF_AEQC_DW0, VF_AEQ_INT_MASK,
+  VF_AEQ_INT_SOURCE, VF_CACHE_WB_DONE, VF_CACHE_WB_START, VF_DB_EQAEQ, VF_DB_SQCQ, VF_EQC_DW0, VF_EQ_INT_MASK,
+  VF_EQ_INT_SOURCE, VF_IFC_INT_MASK, VF_IFC_INT_SOURCE, VF_IFC_INT_STATUS, VF_MAILBOX, VF_MB_DATA_H,
+  VF_MB_DATA_L, VF_QM_STATE, VF_WINDOW_BYTES, vftValue,
+} from './regs.ts';
 import { OPS_BY_TYPE, SQE_OFF, SQE_STATUS } from './sqe.ts';
 import { executeOp, latencyUs } from './engine.ts';
 import { HangError } from '../vfio/driver.ts';
+
+/** hex64 of hi:lo without a BigInt (the mailbox log is on every check's path) */
+const hexHiLo = (hi: number, lo: number): string =>
+  '0x' + (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
 
 export type RasKind = 'eq-overflow' | 'cq-overflow' | 'cqe-error' | 'hw-error';
 
@@ -117,8 +129,8 @@ export class QmVf implements MmioTarget {
   private mbH = 0;
 
   // EQ/AEQ contexts (reference F.1): dw0 head|tail<<16, dw1 base_l, dw2 base_h, dw6 depth-1 | phase<<16
-  private readonly eqc = new Uint32Array(R.EQC_DWORDS);
-  private readonly aeqc = new Uint32Array(R.EQC_DWORDS);
+  private readonly eqc = new Uint32Array(EQC_DWORDS);
+  private readonly aeqc = new Uint32Array(EQC_DWORDS);
   /** bases the device writes EQEs/AEQEs to, exact as 32-bit halves: [eq hi, eq lo, aeq hi, aeq lo] */
   private readonly xqBase = new Uint32Array(4);
 
@@ -165,7 +177,7 @@ export class QmVf implements MmioTarget {
     this.ops = OPS_BY_TYPE[opts.config.type];
     const n = opts.config.qpNum;
     if (!(n >= 1 && n <= 1024)) throw new RangeError(`qpNum out of range: ${n}`);
-    this.vft = R.vftValue(opts.config.qpBase, n);
+    this.vft = vftValue(opts.config.qpBase, n);
     this.qCached = new Uint8Array(n);
     this.qStopped = new Uint8Array(n);
     this.sqBase = new Float64Array(n);
@@ -235,7 +247,7 @@ export class QmVf implements MmioTarget {
   }
 
   write64(space: MmioSpace, offset: number, value: bigint): void {
-    if (space === 'vf' && (offset === R.VF_DB_SQCQ || offset === R.VF_DB_EQAEQ)) {
+    if (space === 'vf' && (offset === VF_DB_SQCQ || offset === VF_DB_EQAEQ)) {
       this.doorbell(value, 'host');
       return;
     }
@@ -244,7 +256,7 @@ export class QmVf implements MmioTarget {
   }
 
   write128(space: MmioSpace, offset: number, lo: bigint, hi: bigint): void {
-    if (space === 'vf' && offset === R.VF_MAILBOX) {
+    if (space === 'vf' && offset === VF_MAILBOX) {
       this.mailbox(lo, hi, 'host');
       return;
     }
@@ -270,19 +282,19 @@ export class QmVf implements MmioTarget {
     if (this.guestVisible(offset)) this.vfWrite(offset, value);
   }
   guestWrite64(offset: number, value: bigint): void {
-    if (offset === R.VF_DB_SQCQ || offset === R.VF_DB_EQAEQ) this.doorbell(value, 'guest');
+    if (offset === VF_DB_SQCQ || offset === VF_DB_EQAEQ) this.doorbell(value, 'guest');
     else {
       this.guestWrite32(offset, Number(value & 0xffffffffn));
       this.guestWrite32(offset + 4, Number(value >> 32n));
     }
   }
   guestWrite128(offset: number, lo: bigint, hi: bigint): void {
-    if (offset === R.VF_MAILBOX) this.mailbox(lo, hi, 'guest');
+    if (offset === VF_MAILBOX) this.mailbox(lo, hi, 'guest');
   }
 
   private guestVisible(offset: number): boolean {
     // VF-control mode exposes only the first half of BAR2 to the guest (reference E.3)
-    return this.config.hwMode === 'pf-ctrl' ? offset < R.VF_WINDOW_BYTES : offset < R.GUEST_BAR_BYTES_VF_CTRL;
+    return this.config.hwMode === 'pf-ctrl' ? offset < VF_WINDOW_BYTES : offset < GUEST_BAR_BYTES_VF_CTRL;
   }
 
   // ---------------------------------------------------------------- registers
@@ -290,79 +302,79 @@ export class QmVf implements MmioTarget {
   private hostVfRead(off: number): number {
     if (this.config.hwMode === 'pf-ctrl') {
       // PF-control window: EQC/AEQC shadows at 0x1C00/0x1C20; the VF's own region reads all-ones (reference E.3)
-      if (off >= R.PFWIN_EQC_DW0 && off < R.PFWIN_EQC_DW0 + 28) return this.eqc[(off - R.PFWIN_EQC_DW0) >>> 2];
-      if (off >= R.PFWIN_AEQC_DW0 && off < R.PFWIN_AEQC_DW0 + 28) return this.aeqc[(off - R.PFWIN_AEQC_DW0) >>> 2];
-      if (off >= R.VF_EQC_DW0) return 0xffffffff;
+      if (off >= PFWIN_EQC_DW0 && off < PFWIN_EQC_DW0 + 28) return this.eqc[(off - PFWIN_EQC_DW0) >>> 2];
+      if (off >= PFWIN_AEQC_DW0 && off < PFWIN_AEQC_DW0 + 28) return this.aeqc[(off - PFWIN_AEQC_DW0) >>> 2];
+      if (off >= VF_EQC_DW0) return 0xffffffff;
     }
     return this.vfRead(off);
   }
 
   private hostVfWrite(off: number, v: number): void {
     if (this.config.hwMode === 'pf-ctrl') {
-      if (off >= R.PFWIN_EQC_DW0 && off < R.PFWIN_EQC_DW0 + 28) return this.xeqcWrite(this.eqc, (off - R.PFWIN_EQC_DW0) >>> 2, v, false);
-      if (off >= R.PFWIN_AEQC_DW0 && off < R.PFWIN_AEQC_DW0 + 28) return this.xeqcWrite(this.aeqc, (off - R.PFWIN_AEQC_DW0) >>> 2, v, true);
-      if (off >= R.VF_EQC_DW0) return; // ignored (reference E.3)
+      if (off >= PFWIN_EQC_DW0 && off < PFWIN_EQC_DW0 + 28) return this.xeqcWrite(this.eqc, (off - PFWIN_EQC_DW0) >>> 2, v, false);
+      if (off >= PFWIN_AEQC_DW0 && off < PFWIN_AEQC_DW0 + 28) return this.xeqcWrite(this.aeqc, (off - PFWIN_AEQC_DW0) >>> 2, v, true);
+      if (off >= VF_EQC_DW0) return; // ignored (reference E.3)
     }
     this.vfWrite(off, v);
   }
 
   private vfRead(off: number): number {
-    if (off < 0 || off >= R.VF_WINDOW_BYTES || (off & 3) !== 0) return 0xffffffff;
+    if (off < 0 || off >= VF_WINDOW_BYTES || (off & 3) !== 0) return 0xffffffff;
     switch (off) {
-      case R.VF_IFC_INT_STATUS:
+      case VF_IFC_INT_STATUS:
         return this.faults.ifcStatusStuck ? 1 : this.regs[off >>> 2];
-      case R.VF_MAILBOX:
+      case VF_MAILBOX:
         return (this.mbW0 | (this.mbQueue << 16)) >>> 0;
-      case R.VF_MB_DATA_L:
+      case VF_MB_DATA_L:
         return this.mbL;
-      case R.VF_MB_DATA_H:
+      case VF_MB_DATA_H:
         return this.mbH;
     }
     if (this.config.hwMode === 'vf-ctrl') {
-      if (off >= R.VF_EQC_DW0 && off < R.VF_EQC_DW0 + 28) return this.eqc[(off - R.VF_EQC_DW0) >>> 2];
-      if (off >= R.VF_AEQC_DW0 && off < R.VF_AEQC_DW0 + 28) return this.aeqc[(off - R.VF_AEQC_DW0) >>> 2];
-    } else if (off >= R.VF_EQC_DW0) {
+      if (off >= VF_EQC_DW0 && off < VF_EQC_DW0 + 28) return this.eqc[(off - VF_EQC_DW0) >>> 2];
+      if (off >= VF_AEQC_DW0 && off < VF_AEQC_DW0 + 28) return this.aeqc[(off - VF_AEQC_DW0) >>> 2];
+    } else if (off >= VF_EQC_DW0) {
       return 0xffffffff;
     }
     return off < LOW_REGS_BYTES ? this.regs[off >>> 2] : this.highRegs.get(off) ?? 0;
   }
 
   private vfWrite(off: number, v: number): void {
-    if (off < 0 || off >= R.VF_WINDOW_BYTES || (off & 3) !== 0) return;
+    if (off < 0 || off >= VF_WINDOW_BYTES || (off & 3) !== 0) return;
     switch (off) {
-      case R.VF_AEQ_INT_SOURCE:
-      case R.VF_EQ_INT_SOURCE:
-      case R.VF_IFC_INT_SOURCE:
+      case VF_AEQ_INT_SOURCE:
+      case VF_EQ_INT_SOURCE:
+      case VF_IFC_INT_SOURCE:
         this.regs[off >>> 2] &= ~v; // write 1 to clear
         return;
-      case R.VF_EQ_INT_MASK:
+      case VF_EQ_INT_MASK:
         this.regs[off >>> 2] = v;
-        if ((v & 1) === 0 && this.regs[R.VF_EQ_INT_SOURCE >>> 2]) this.raise(IRQ_EQ);
+        if ((v & 1) === 0 && this.regs[VF_EQ_INT_SOURCE >>> 2]) this.raise(IRQ_EQ);
         return;
-      case R.VF_AEQ_INT_MASK:
+      case VF_AEQ_INT_MASK:
         this.regs[off >>> 2] = v;
-        if ((v & 1) === 0 && this.regs[R.VF_AEQ_INT_SOURCE >>> 2]) this.raise(IRQ_AEQ);
+        if ((v & 1) === 0 && this.regs[VF_AEQ_INT_SOURCE >>> 2]) this.raise(IRQ_AEQ);
         return;
-      case R.VF_CACHE_WB_START:
+      case VF_CACHE_WB_START:
         if (v & 1) this.cacheWriteBack();
         return;
-      case R.VF_CACHE_WB_DONE:
+      case VF_CACHE_WB_DONE:
         return; // read-only
-      case R.VF_MAILBOX:
+      case VF_MAILBOX:
         this.mbW0 = v & 0xffff;
         this.mbQueue = v >>> 16;
         return;
-      case R.VF_MB_DATA_L:
+      case VF_MB_DATA_L:
         this.mbL = v;
         return;
-      case R.VF_MB_DATA_H:
+      case VF_MB_DATA_H:
         this.mbH = v;
         return;
     }
     if (this.config.hwMode === 'vf-ctrl') {
-      if (off >= R.VF_EQC_DW0 && off < R.VF_EQC_DW0 + 28) return this.xeqcWrite(this.eqc, (off - R.VF_EQC_DW0) >>> 2, v, false);
-      if (off >= R.VF_AEQC_DW0 && off < R.VF_AEQC_DW0 + 28) return this.xeqcWrite(this.aeqc, (off - R.VF_AEQC_DW0) >>> 2, v, true);
-    } else if (off >= R.VF_EQC_DW0) {
+      if (off >= VF_EQC_DW0 && off < VF_EQC_DW0 + 28) return this.xeqcWrite(this.eqc, (off - VF_EQC_DW0) >>> 2, v, false);
+      if (off >= VF_AEQC_DW0 && off < VF_AEQC_DW0 + 28) return this.xeqcWrite(this.aeqc, (off - VF_AEQC_DW0) >>> 2, v, true);
+    } else if (off >= VF_EQC_DW0) {
       return;
     }
     if (off < LOW_REGS_BYTES) this.regs[off >>> 2] = v;
@@ -380,46 +392,46 @@ export class QmVf implements MmioTarget {
 
   private pfRead(off: number): number {
     switch (off) {
-      case R.PF_QUE_ISO_CFG:
+      case PF_QUE_ISO_CFG:
         return this.config.queIsoCfg >>> 0;
-      case R.PF_ABNORMAL_INT_STATUS:
+      case PF_ABNORMAL_INT_STATUS:
         return this.pfAbnormal;
-      case R.PF_VFT_OP_ENABLE:
+      case PF_VFT_OP_ENABLE:
         return 0;
-      case R.PF_VFT_OP_WR:
+      case PF_VFT_OP_WR:
         return this.vftOpWr;
-      case R.PF_VFT_TYPE:
+      case PF_VFT_TYPE:
         return this.vftType;
-      case R.PF_VFT_CFG:
+      case PF_VFT_CFG:
         return this.vftCfg;
-      case R.PF_VFT_DATA_L:
+      case PF_VFT_DATA_L:
         return this.vftDataL;
-      case R.PF_VFT_DATA_H:
+      case PF_VFT_DATA_H:
         return this.vftDataH;
-      case R.PF_VFT_RDY:
+      case PF_VFT_RDY:
         return this.faults.vftNeverReady ? 0 : this.vftRdy;
-      case R.PF_MIG_REGION_SEL:
+      case PF_MIG_REGION_SEL:
         return this.pfMigRegionSel;
     }
-    if (off === R.PF_ENGINE_INT_STATUS[this.config.type]) return this.pfEngineStatus;
+    if (off === PF_ENGINE_INT_STATUS[this.config.type]) return this.pfEngineStatus;
     return 0;
   }
 
   private pfWrite(off: number, v: number): void {
     switch (off) {
-      case R.PF_VFT_OP_WR:
+      case PF_VFT_OP_WR:
         this.vftOpWr = v;
         return;
-      case R.PF_VFT_TYPE:
+      case PF_VFT_TYPE:
         this.vftType = v;
         return;
-      case R.PF_VFT_CFG:
+      case PF_VFT_CFG:
         this.vftCfg = v;
         return;
-      case R.PF_VFT_RDY:
+      case PF_VFT_RDY:
         this.vftRdy = v & 1;
         return;
-      case R.PF_VFT_OP_ENABLE:
+      case PF_VFT_OP_ENABLE:
         if (v & 1) {
           // indirect VFT read (reference B.2 step 1): only this VF's SQC VFT (type 0) is known here
           const val = this.vftType === 0 && this.vftCfg === this.config.vfId ? this.vft : 0n;
@@ -428,10 +440,10 @@ export class QmVf implements MmioTarget {
           this.vftRdy = 1;
         }
         return;
-      case R.PF_MIG_REGION_SEL:
+      case PF_MIG_REGION_SEL:
         this.pfMigRegionSel = v & 1;
         return;
-      case R.PF_ABNORMAL_INT_STATUS:
+      case PF_ABNORMAL_INT_STATUS:
         this.pfAbnormal &= ~v; // write 1 to clear, as RAS status registers do
         return;
     }
@@ -446,20 +458,20 @@ export class QmVf implements MmioTarget {
     const baseL = Number(lo >> 32n) >>> 0;
     const baseH = Number(hi & 0xffffffffn) >>> 0;
     const cmd = w0 & 0xff;
-    const query = (w0 & R.MB_OP_QUERY) !== 0;
+    const query = (w0 & MB_OP_QUERY) !== 0;
     const addr = compose(baseH, baseL);
-    const addrHex = hex64((BigInt(baseH) << 32n) | BigInt(baseL)); // exact, whatever its size
+    const addrHex = hexHiLo(baseH, baseL); // exact, whatever its size
     this.stats.mailboxCommands++;
     this.mbQueue = queue;
     this.mbL = baseL;
     this.mbH = baseH;
     if (this.faults.mailboxStuckBusy) {
-      this.mbW0 = (w0 | R.MB_BUSY) & 0xffff;
+      this.mbW0 = (w0 | MB_BUSY) & 0xffff;
       this.timeline.push(this.side, 'mailbox', { cmd, op: query ? 1 : 0, queue, addr: addrHex, by, status: 'busy' }, 'EBUSY');
       return;
     }
     const status = this.faults.mailboxFails ? 1 : this.execMailbox(cmd, query, queue, addr, baseH, baseL);
-    this.mbW0 = ((w0 & ~(R.MB_BUSY | R.MB_STATUS_MASK)) | (status << R.MB_STATUS_SHIFT)) & 0xffff;
+    this.mbW0 = ((w0 & ~(MB_BUSY | MB_STATUS_MASK)) | (status << MB_STATUS_SHIFT)) & 0xffff;
     this.timeline.push(this.side, 'mailbox', { cmd, op: query ? 1 : 0, queue, addr: addrHex, by, status });
   }
 
@@ -467,44 +479,44 @@ export class QmVf implements MmioTarget {
   private execMailbox(cmd: number, query: boolean, queue: number, addr: number, baseH: number, baseL: number): number {
     const n = this.qCached.length;
     // Assumption: in the error state the function refuses configuration until a function reset.
-    const configCmd = !query && cmd <= R.MB_CMD.CQC_BT;
+    const configCmd = !query && cmd <= MB_CMD.CQC_BT;
     if (this.errored && configCmd) return 2;
     switch (cmd) {
-      case R.MB_CMD.SQC:
-      case R.MB_CMD.CQC: {
+      case MB_CMD.SQC:
+      case MB_CMD.CQC: {
         if (queue >= n) return 3;
-        const bt = cmd === R.MB_CMD.SQC ? this.sqcBt : this.cqcBt;
-        const slot = bt + queue * R.SQC_SIZE;
-        if (!this.dmaOk(addr, R.SQC_SIZE, 'mailbox')) return 4;
-        if (!this.dmaOk(slot, R.SQC_SIZE, cmd === R.MB_CMD.SQC ? 'sqc' : 'cqc')) {
-          this.enterError(cmd === R.MB_CMD.SQC ? 'sqc' : 'cqc');
+        const bt = cmd === MB_CMD.SQC ? this.sqcBt : this.cqcBt;
+        const slot = bt + queue * SQC_SIZE;
+        if (!this.dmaOk(addr, SQC_SIZE, 'mailbox')) return 4;
+        if (!this.dmaOk(slot, SQC_SIZE, cmd === MB_CMD.SQC ? 'sqc' : 'cqc')) {
+          this.enterError(cmd === MB_CMD.SQC ? 'sqc' : 'cqc');
           return 4;
         }
-        if (query) this.memory.writeN(addr, this.memory.readN(slot, R.SQC_SIZE));
+        if (query) this.memory.writeN(addr, this.memory.readN(slot, SQC_SIZE));
         else {
-          this.memory.writeN(slot, this.memory.readN(addr, R.SQC_SIZE));
+          this.memory.writeN(slot, this.memory.readN(addr, SQC_SIZE));
           this.dropQueue(queue);
           this.qStopped[queue] = 0;
         }
         return 0;
       }
-      case R.MB_CMD.EQC:
-      case R.MB_CMD.AEQC: {
-        const ctx = cmd === R.MB_CMD.EQC ? this.eqc : this.aeqc;
+      case MB_CMD.EQC:
+      case MB_CMD.AEQC: {
+        const ctx = cmd === MB_CMD.EQC ? this.eqc : this.aeqc;
         if (!this.dmaOk(addr, 28, 'mailbox')) return 4;
         if (query) {
-          for (let i = 0; i < R.EQC_DWORDS; i++) this.memory.w32(addr + 4 * i, ctx[i]);
+          for (let i = 0; i < EQC_DWORDS; i++) this.memory.w32(addr + 4 * i, ctx[i]);
         } else {
-          for (let i = 0; i < R.EQC_DWORDS; i++) ctx[i] = this.memory.r32(addr + 4 * i);
-          const k = cmd === R.MB_CMD.EQC ? 0 : 2;
+          for (let i = 0; i < EQC_DWORDS; i++) ctx[i] = this.memory.r32(addr + 4 * i);
+          const k = cmd === MB_CMD.EQC ? 0 : 2;
           this.xqBase[k] = ctx[2];
           this.xqBase[k + 1] = ctx[1];
         }
         return 0;
       }
-      case R.MB_CMD.SQC_BT:
-      case R.MB_CMD.CQC_BT: {
-        const sq = cmd === R.MB_CMD.SQC_BT;
+      case MB_CMD.SQC_BT:
+      case MB_CMD.CQC_BT: {
+        const sq = cmd === MB_CMD.SQC_BT;
         if (query) {
           this.mbH = this.btHL[sq ? 0 : 2];
           this.mbL = this.btHL[sq ? 1 : 3];
@@ -519,21 +531,21 @@ export class QmVf implements MmioTarget {
         }
         return 0;
       }
-      case R.MB_CMD.SQC_VFT_V2:
+      case MB_CMD.SQC_VFT_V2:
         if (!query) return 1; // a VF cannot program its own VFT
         this.mbL = Number(this.vft & 0xffffffffn);
         this.mbH = Number(this.vft >> 32n);
         return 0;
-      case R.MB_CMD.STOP_QP:
+      case MB_CMD.STOP_QP:
         if (queue >= n) return 3;
         if (this.curQ === queue) this.completeCurrent();
         this.dropQueue(queue);
         this.qStopped[queue] = 1;
         return 0;
-      case R.MB_CMD.SRC:
-      case R.MB_CMD.DST:
+      case MB_CMD.SRC:
+      case MB_CMD.DST:
         return 0; // PF<->VF messaging: acknowledged, no PF driver modelled
-      case R.MB_CMD.PAUSE_QM:
+      case MB_CMD.PAUSE_QM:
         // Assumption: PAUSE_QM drains the request already in the engine, then fetches nothing more.
         if (this.curQ >= 0) this.completeCurrent();
         this.paused = true;
@@ -555,7 +567,7 @@ export class QmVf implements MmioTarget {
     this.stats.doorbells++;
     this.timeline.push(this.side, 'doorbell', { cmd, qn, index, prio, by });
     switch (cmd) {
-      case R.DB_CMD.SQ:
+      case DB_CMD.SQ:
         if (qn >= this.qCached.length || this.errored) return;
         if (prio === 1) {
           // Assumption: a priority-1 SQ doorbell (driver start_device, reference C.3) re-arms the queue and
@@ -570,17 +582,17 @@ export class QmVf implements MmioTarget {
         }
         this.pump();
         return;
-      case R.DB_CMD.CQ:
+      case DB_CMD.CQ:
         if (qn >= this.qCached.length || this.errored) return;
         if (!this.qCached[qn] && !this.loadQueue(qn)) return;
         this.cqHead[qn] = index;
         return;
-      case R.DB_CMD.EQ:
-      case R.DB_CMD.AEQ: {
-        const aeq = cmd === R.DB_CMD.AEQ;
+      case DB_CMD.EQ:
+      case DB_CMD.AEQ: {
+        const aeq = cmd === DB_CMD.AEQ;
         const ctx = aeq ? this.aeqc : this.eqc;
         ctx[0] = ((ctx[0] & 0xffff0000) | index) >>> 0;
-        const src = aeq ? R.VF_AEQ_INT_SOURCE : R.VF_EQ_INT_SOURCE;
+        const src = aeq ? VF_AEQ_INT_SOURCE : VF_EQ_INT_SOURCE;
         this.regs[src >>> 2] = 0;
         // Events not yet consumed: the device signals again (what the R3 "interruption restore" relies on).
         if (index !== ctx[0] >>> 16) this.signal(aeq);
@@ -592,13 +604,13 @@ export class QmVf implements MmioTarget {
   // ---------------------------------------------------------------- queue contexts
 
   private loadQueue(q: number): boolean {
-    const sqc = this.sqcBt + q * R.SQC_SIZE;
-    const cqc = this.cqcBt + q * R.CQC_SIZE;
-    if (!this.dmaOk(sqc, R.SQC_SIZE, 'sqc')) {
+    const sqc = this.sqcBt + q * SQC_SIZE;
+    const cqc = this.cqcBt + q * CQC_SIZE;
+    if (!this.dmaOk(sqc, SQC_SIZE, 'sqc')) {
       this.enterError('sqc');
       return false;
     }
-    if (!this.dmaOk(cqc, R.CQC_SIZE, 'cqc')) {
+    if (!this.dmaOk(cqc, CQC_SIZE, 'cqc')) {
       this.enterError('cqc');
       return false;
     }
@@ -630,18 +642,18 @@ export class QmVf implements MmioTarget {
 
   /** QM_CACHE_WB: flush cached queue positions into the SQC/CQC tables in guest memory. */
   private cacheWriteBack(): void {
-    this.regs[R.VF_CACHE_WB_DONE >>> 2] = 0;
+    this.regs[VF_CACHE_WB_DONE >>> 2] = 0;
     for (let q = 0; q < this.qCached.length; q++) {
       if (!this.qCached[q]) continue;
-      const sqc = this.sqcBt + q * R.SQC_SIZE;
-      const cqc = this.cqcBt + q * R.CQC_SIZE;
-      if (!this.dmaOk(sqc, R.SQC_SIZE, 'sqc') || !this.dmaOk(cqc, R.CQC_SIZE, 'cqc')) continue;
+      const sqc = this.sqcBt + q * SQC_SIZE;
+      const cqc = this.cqcBt + q * CQC_SIZE;
+      if (!this.dmaOk(sqc, SQC_SIZE, 'sqc') || !this.dmaOk(cqc, CQC_SIZE, 'cqc')) continue;
       this.memory.w32(sqc, this.sqHead[q] | (this.sqTail[q] << 16));
       this.memory.w32(cqc, this.cqHead[q] | (this.cqTail[q] << 16));
       // Assumption: the written-back CQC carries the current producer phase, so a restart continues it.
       this.memory.w32(cqc + 24, ((this.cqFlags[q] & ~1) | this.cqPhase[q]) >>> 0);
     }
-    if (!this.faults.cacheWbNeverDone) this.regs[R.VF_CACHE_WB_DONE >>> 2] = 1;
+    if (!this.faults.cacheWbNeverDone) this.regs[VF_CACHE_WB_DONE >>> 2] = 1;
   }
 
   private pending(q: number): boolean {
@@ -718,8 +730,8 @@ export class QmVf implements MmioTarget {
     // CQE (reference F.1): dw2 = sq_head (the completed SQE's index) | sq_num << 16; dw3 bit16 = phase
     const cqn = this.sqCqn[q] < this.qCached.length ? this.sqCqn[q] : q;
     if (!this.qCached[cqn] && !this.loadQueue(cqn)) return;
-    const cqe = this.cqBase[cqn] + this.cqTail[cqn] * R.CQE_SIZE;
-    if (!this.dmaOk(cqe, R.CQE_SIZE, 'cqe')) {
+    const cqe = this.cqBase[cqn] + this.cqTail[cqn] * CQE_SIZE;
+    if (!this.dmaOk(cqe, CQE_SIZE, 'cqe')) {
       this.qStopped[q] = 1;
       return;
     }
@@ -743,7 +755,7 @@ export class QmVf implements MmioTarget {
     const tail = ctx[0] >>> 16;
     const entry = ((qn & 0xffff) | (phase << 16) | (aeq ? type << 17 : 0)) >>> 0;
     // Assumption: a fault writing an EQE/AEQE is recorded (SMMU) but the engine keeps going.
-    const addr = this.xqAddr(aeq, tail * R.EQE_SIZE, aeq ? 'aeqe' : 'eqe');
+    const addr = this.xqAddr(aeq, tail * EQE_SIZE, aeq ? 'aeqe' : 'eqe');
     if (addr >= 0) {
       this.memory.w32(addr, entry);
       if (aeq) this.stats.aeqesWritten++;
@@ -760,9 +772,9 @@ export class QmVf implements MmioTarget {
   }
 
   private signal(aeq: boolean): void {
-    const src = aeq ? R.VF_AEQ_INT_SOURCE : R.VF_EQ_INT_SOURCE;
+    const src = aeq ? VF_AEQ_INT_SOURCE : VF_EQ_INT_SOURCE;
     this.regs[src >>> 2] = 1;
-    const mask = this.regs[(aeq ? R.VF_AEQ_INT_MASK : R.VF_EQ_INT_MASK) >>> 2];
+    const mask = this.regs[(aeq ? VF_AEQ_INT_MASK : VF_EQ_INT_MASK) >>> 2];
     if ((mask & 1) === 0) this.raise(aeq ? IRQ_AEQ : IRQ_EQ);
   }
 
@@ -790,10 +802,10 @@ export class QmVf implements MmioTarget {
     const lo = this.xqBase[aeq ? 3 : 1];
     if (hi < 0x100000) { // below 2^52: the sum stays an exact number
       const a = hi * 0x1_0000_0000 + lo + off;
-      return this.dmaOk(a, R.EQE_SIZE, what) ? a : -1;
+      return this.dmaOk(a, EQE_SIZE, what) ? a : -1;
     }
     const iova = BigInt.asUintN(64, ((BigInt(hi) << 32n) | BigInt(lo)) + BigInt(off));
-    this.recordFault(what, hex64(iova), R.EQE_SIZE);
+    this.recordFault(what, hex64(iova), EQE_SIZE);
     return -1;
   }
 
@@ -862,12 +874,12 @@ export class QmVf implements MmioTarget {
   private resetState(): void {
     this.regs.fill(0);
     this.highRegs.clear();
-    this.regs[R.VF_AEQ_INT_MASK >>> 2] = 1;
-    this.regs[R.VF_EQ_INT_MASK >>> 2] = 1;
-    this.regs[R.VF_IFC_INT_MASK >>> 2] = 1;
+    this.regs[VF_AEQ_INT_MASK >>> 2] = 1;
+    this.regs[VF_EQ_INT_MASK >>> 2] = 1;
+    this.regs[VF_IFC_INT_MASK >>> 2] = 1;
     // Assumption (reference B.4): QM_VF_STATE reads 0 (ready) after reset, with or without a guest driver.
-    this.regs[R.VF_QM_STATE >>> 2] = 0;
-    this.regs[R.VF_CACHE_WB_DONE >>> 2] = 1;
+    this.regs[VF_QM_STATE >>> 2] = 0;
+    this.regs[VF_CACHE_WB_DONE >>> 2] = 1;
     this.mbW0 = this.mbQueue = this.mbL = this.mbH = 0;
     this.eqc.fill(0);
     this.aeqc.fill(0);
@@ -889,11 +901,11 @@ export class QmVf implements MmioTarget {
     this.timeline.push(this.side, 'event', { what: 'ras', kind });
     switch (kind) {
       case 'eq-overflow':
-        return this.postEvent(true, 0, R.AEQ_EVENT.EQ_OVERFLOW);
+        return this.postEvent(true, 0, AEQ_EVENT.EQ_OVERFLOW);
       case 'cq-overflow':
-        return this.postEvent(true, 0, R.AEQ_EVENT.CQ_OVERFLOW);
+        return this.postEvent(true, 0, AEQ_EVENT.CQ_OVERFLOW);
       case 'cqe-error':
-        return this.postEvent(true, 0, R.AEQ_EVENT.CQE_ERROR);
+        return this.postEvent(true, 0, AEQ_EVENT.CQE_ERROR);
       case 'hw-error':
         this.pfAbnormal = 1;
         this.pfEngineStatus = 1;

@@ -30,8 +30,18 @@ const ACC_VF_DATA_LEN = 176;
  */
 export const START_DEVICE_BOUND = 0x10000;
 
-export class HisiAccModel implements MigrationDriver {
+/**
+ * The model is also its own arc walker and data-fd hooks (prototype methods, not per-binding
+ * closures: bindings are created per case and per check, thousands a second).
+ */
+export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFileHooks {
   readonly migrationFlags: number;
+  /** ArcWalker: the flags the core's next-step table is read with, and the name of a hang */
+  readonly flags: number;
+  readonly where: string;
+  /** MigFileHooks (R1+ PRECOPY_INFO; pre-v6.8 offset-blind copy) */
+  readonly precopyIoctl: boolean;
+  readonly offsetBlind: boolean;
   private migState: MigState = 'RUNNING';
   /** driver copy of vf_qm_state (C.3) */
   private vfQmState: number;
@@ -44,7 +54,6 @@ export class HisiAccModel implements MigrationDriver {
   private aeqcBase = VF_AEQC_DW0;
   private fdSeq: number;
   private readonly host: QmHost;
-  private readonly hooks: MigFileHooks;
 
   constructor(readonly revId: string, readonly traits: Traits, private readonly ctx: DriverContext) {
     this.host = ctx.host;
@@ -53,14 +62,21 @@ export class HisiAccModel implements MigrationDriver {
     // set NOT_READY in hisi_acc_vfio_pci_migrn_init_dev (probe), not at open (G-new, K61 6.1.192)
     this.vfQmState = traits.initialVfQmState === 'not-ready' ? QM_NOT_READY : QM_READY;
     this.fdSeq = 10; // per binding, so a case's timeline does not depend on earlier cases
-    this.walker.flags = this.migrationFlags;
-    this.walker.where = `${revId} set_device_state`;
-    this.hooks = {
-      precopyIoctl: traits.preCopy,
-      offsetBlind: traits.fdOffset === 'buffer-start',
-      isPreCopy: () => this.migState === 'PRE_COPY',
-      afterWrite: traits.matchCheck === 'write' ? (f: MigFile) => this.checkMatch(f) : undefined,
-    };
+    this.flags = this.migrationFlags;
+    this.where = `${revId} set_device_state`;
+    this.precopyIoctl = traits.preCopy;
+    this.offsetBlind = traits.fdOffset === 'buffer-start';
+  }
+
+  // ---- MigFileHooks ----------------------------------------------------------------------------
+
+  isPreCopy(): boolean {
+    return this.migState === 'PRE_COPY';
+  }
+
+  /** R1+: the match check at the end of every write() (C.1); R0/R-Deb check later, at RESUMING→STOP */
+  afterWrite(f: MigFile): IoResult<void> {
+    return this.traits.matchCheck === 'write' ? this.checkMatch(f) : ok(undefined);
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------
@@ -113,22 +129,25 @@ export class HisiAccModel implements MigrationDriver {
   // ---- the SET request: hisi walks the arcs itself, one core step at a time (G.3) ---------------
 
   setState(target: MigState): IoResult<DataFd | null> {
-    return walkArcs<DataFd>(this.walker, target);
+    return walkArcs<DataFd>(this, target);
   }
 
-  /** built once: the SET path is hot (thousands of cases a second) */
-  private readonly walker: ArcWalker<DataFd> = {
-    get: () => this.migState,
-    set: (st) => {
-      this.migState = st;
-    },
-    flags: 0,
-    arc: (from, to) => this.arc(from, to),
-    onArc: (from, to, errno) => this.ctx.timeline.push(this.ctx.side, 'arc', { from, to }, errno),
-    where: '',
-  };
+  // ---- ArcWalker -------------------------------------------------------------------------------
 
-  private arc(cur: MigState, next: MigState): IoResult<DataFd | null> {
+  get(): MigState {
+    return this.migState;
+  }
+
+  set(st: MigState): void {
+    this.migState = st;
+  }
+
+  onArc(from: MigState, to: MigState, errno: string | undefined): void {
+    this.ctx.timeline.push(this.ctx.side, 'arc', { from, to }, errno);
+  }
+
+  /** One arc of hisi_acc_vf_set_device_state. */
+  arc(cur: MigState, next: MigState): IoResult<DataFd | null> {
     const k = `${cur}>${next}`;
     switch (k) {
       case 'RUNNING>STOP': {
@@ -152,7 +171,7 @@ export class HisiAccModel implements MigrationDriver {
         this.disableFds();
         return ok(null);
       case 'STOP>RESUMING': {
-        this.resuming = new MigFile(this.fdSeq++, 'resume', this.hooks);
+        this.resuming = new MigFile(this.fdSeq++, 'resume', this);
         return ok(this.resuming);
       }
       case 'RESUMING>STOP': {
@@ -202,7 +221,7 @@ export class HisiAccModel implements MigrationDriver {
     d.qpNum = vftQpNum(vft.value);
     d.queIsoCfg = this.host.read32('pf', PF_QUE_ISO_CFG) >>> 0;
     d.vfQmState = QM_READY;
-    const f = new MigFile(this.fdSeq++, 'save', this.hooks);
+    const f = new MigFile(this.fdSeq++, 'save', this);
     f.buf.set(structBytes(d));
     f.totalLength = QM_MATCH_SIZE;
     this.saving = f;

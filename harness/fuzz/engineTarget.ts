@@ -45,14 +45,7 @@ export async function engineTarget(opts: EngineTargetOptions = {}): Promise<Fuzz
   const revs = new Map(ids.map((id) => [id, loadRevision(id)]));
   const rev = (id: string) => revs.get(id) ?? loadRevision(id);
   const saved = new Map<string, Uint8Array>();
-  const plans = new Map<string, string>();
-  const planOf = (chunks: readonly number[] | null) => {
-    if (!chunks) return 'single';
-    const k = chunks.join(',');
-    let p = plans.get(k);
-    if (!p) plans.set(k, (p = `chunks:${k}`));
-    return p;
-  };
+  const planOf = (chunks: readonly number[] | null) => (chunks ? { kind: 'chunks' as const, sizes: [...chunks] } : { kind: 'single' as const });
   return {
     checker: 'checkStream',
     revisions: ids,

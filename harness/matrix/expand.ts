@@ -2,14 +2,22 @@
 // same order, with the same per-case seeds (so a case's seed does not move when the matrix grows).
 import type { DeviceConfig } from '../device/mmio.ts';
 import { caseTitle, type CaseSpec } from '../runners/types.ts';
-import { expectationFor } from './expect.ts';
+import { expectationFor, ruleMatches } from './expect.ts';
+import { RUNNER_KINDS } from './runnerKinds.ts';
 import type { Direction, Matrix, MatrixCase } from './types.ts';
 
-/** What expansion needs to know about revisions beyond their ids. */
+/** What a matrix needs to know about a runner's revision ids. */
 export interface RevisionFacts {
+  /** the ids `all` stands for (sim: the registry; vfio-host: MIGCOMPAT_VFIO_DEVICES; qemu: none) */
   ids(): string[];
-  /** true when a destination of revision `dst` accepts the magic/version a `src` source writes */
-  accepts(src: string, dst: string): boolean;
+  /** true when a destination of revision `dst` accepts the magic/version a `src` source writes (sim only) */
+  accepts?(src: string, dst: string): boolean;
+  /** the id in canonical form, or null when this runner has no such id (default: one of ids()) */
+  canonical?(id: string): string | null;
+  /** the part of an id `order` ranks (qemu: the build, without host and modifiers; default: the id) */
+  base?(id: string): string;
+  /** oldest → newest order of bases the matrix does not order itself */
+  defaultOrder?(bases: string[]): string[];
 }
 
 /** FNV-1a 32-bit: a stable per-case seed from the matrix seed and the case title. */
@@ -29,27 +37,44 @@ export function direction(order: string[], src: string, dst: string): Direction 
   return order.indexOf(src) < order.indexOf(dst) ? 'old-new' : 'new-old';
 }
 
+/**
+ * Grid positions of a matrix's ids: by the rank of their base in `order`, then as the matrix lists
+ * them (so qemu/7.2.22+mem=512 sits right after qemu/7.2.22).
+ */
+export function idRanks(m: Matrix, base: (id: string) => string = (id) => id): Map<string, number> {
+  const ids = [...new Set([...m.src, ...m.dst])];
+  const at = (id: string) => {
+    const i = m.order.indexOf(base(id));
+    return i < 0 ? m.order.length : i;
+  };
+  const sorted = ids.map((id, i) => ({ id, i })).sort((a, b) => at(a.id) - at(b.id) || a.i - b.i);
+  return new Map(sorted.map((x, r) => [x.id, r]));
+}
+
 export function expandMatrix(m: Matrix, revs: RevisionFacts): MatrixCase[] {
-  const byOrder = (ids: string[]) => [...ids].sort((a, b) => m.order.indexOf(a) - m.order.indexOf(b));
+  const base = (id: string) => revs.base?.(id) ?? id;
+  const ranks = idRanks(m, base);
+  const byOrder = (ids: string[]) => [...ids].sort((a, b) => ranks.get(a)! - ranks.get(b)!);
   const out: MatrixCase[] = [];
   let turn = 0;
   for (const src of byOrder(m.src)) {
     for (const dst of byOrder(m.dst)) {
-      const dir = direction(m.order, src, dst);
-      const accepted = revs.accepts(src, dst);
+      const dir = direction(m.order, base(src), base(dst));
+      const accepted = revs.accepts ? revs.accepts(src, dst) : true;
       for (const workload of m.workloads) {
         for (const transfer of m.transfers) {
           for (const scenario of m.scenarios) {
             const devices: DeviceConfig[] = m.combine === 'all' ? m.devices : [m.devices[turn++ % m.devices.length]];
             for (const device of devices) {
-              const base: Omit<CaseSpec, 'seed'> = {
+              const fields: Omit<CaseSpec, 'seed'> = {
                 src, dst, workload, scenario, transfer, device,
                 requests: m.requests, inflight: m.inflight, requestSize: m.requestSize,
               };
-              const title = caseTitle({ ...base, seed: 0 });
-              const spec: CaseSpec = { ...base, seed: caseSeed(m.seed, title) };
+              const title = caseTitle({ ...fields, seed: 0 });
+              const spec: CaseSpec = { ...fields, seed: caseSeed(m.seed, title) };
+              if (m.exclude.some((w) => ruleMatches(w, spec, dir, accepted))) continue;
               const expect = expectationFor(m, spec, dir, accepted);
-              const tags = [`@${dir}`, `@${m.runner}`];
+              const tags = [`@${dir}`, RUNNER_KINDS[m.runner].tag];
               if (expect.known) tags.push('@known');
               out.push({ id: caseSlug(title), title, spec, direction: dir, runner: m.runner, tags, expect, matrix: m.name });
             }

@@ -4,6 +4,10 @@ import type { Outcome } from '../oracle/types.ts';
 import type { CaseSpec, ScenarioName, WorkloadName } from '../runners/types.ts';
 
 export type Direction = 'old-new' | 'new-old' | 'same-version';
+
+/** Which Runner runs a matrix's cases (harness/runners/types.ts): the simulated device, whole VMs, real VFs. */
+export type MatrixRunner = 'sim' | 'qemu' | 'vfio-host';
+export const MATRIX_RUNNERS: readonly MatrixRunner[] = ['sim', 'qemu', 'vfio-host'];
 export const DIRECTIONS: readonly Direction[] = ['old-new', 'new-old', 'same-version'];
 
 /** How device configurations combine with the other axes. */
@@ -42,9 +46,10 @@ export interface Matrix {
   file: string;
   name: string;
   seed: number;
-  runner: 'sim';
+  runner: MatrixRunner;
   src: string[];
   dst: string[];
+  /** oldest → newest (for qemu: builds without host or modifiers; for vfio-host: devices) */
   order: string[];
   workloads: WorkloadName[];
   scenarios: ScenarioName[];
@@ -57,6 +62,8 @@ export interface Matrix {
   groups: Record<string, string[]>;
   known: Record<string, KnownDefect>;
   expect: ExpectRule[];
+  /** cases matching any of these are left out of the expansion */
+  exclude: RuleWhen[];
 }
 
 export interface Expectation {
@@ -72,7 +79,7 @@ export interface MatrixCase {
   title: string;
   spec: CaseSpec;
   direction: Direction;
-  runner: 'sim';
+  runner: MatrixRunner;
   tags: string[];
   expect: Expectation;
   matrix: string;

@@ -4,7 +4,8 @@
 import { GuestMemory, QmVf } from '../device/index.ts';
 import { DEFAULT_DEVICE, type DeviceConfig } from '../device/mmio.ts';
 import { VF_EQ_INT_MASK, VF_AEQ_INT_MASK, VF_QM_STATE } from '../device/regs.ts';
-import { QM_MATCH_SIZE, accVfDataOf, decodeAccVfData } from '../formats/accVfData.ts';
+import { QM_MATCH_SIZE } from '../formats/accVfData.ts';
+import { structOf } from '../drivers/struct.ts';
 import { loadRevision } from '../drivers/registry.ts';
 import type { Revision } from '../drivers/revision.ts';
 import { parsePlan, planText, type TransferPlan } from '../transfer/plan.ts';
@@ -71,7 +72,7 @@ export interface CheckStreamResult {
 
 /** Default destination: a SEC VF whose VFT and isolation match what the stream says. */
 export function destinationFor(stream: Uint8Array): DeviceConfig {
-  const d = stream.length >= QM_MATCH_SIZE ? accVfDataOf(decodeAccVfData(stream.subarray(0, QM_MATCH_SIZE))) : undefined;
+  const d = stream.length >= QM_MATCH_SIZE ? structOf(stream.subarray(0, QM_MATCH_SIZE)) : undefined;
   const qpNum = d && d.qpNum >= 1 && d.qpNum <= 1024 ? d.qpNum : DEFAULT_DEVICE.qpNum;
   const qpBase = d && d.qpBase <= 0xffff ? d.qpBase : DEFAULT_DEVICE.qpBase;
   return { ...DEFAULT_DEVICE, type: 'SEC', qpNum, qpBase, queIsoCfg: d ? d.queIsoCfg : 0 };
