@@ -569,11 +569,15 @@ export class QmVf implements MmioTarget {
     switch (cmd) {
       case DB_CMD.SQ:
         if (qn >= this.qCached.length || this.errored) return;
+        // Assumption (docs/device-model.md #5): PAUSE_QM quiesces the function for a save and the next
+        // SQ doorbell of any priority ends it. The driver has no resume command, and a source's
+        // start_device rings no doorbell (its queue count is set only on a destination), yet a refused
+        // migration is described upstream as leaving the source running.
+        this.paused = false;
         if (prio === 1) {
-          // Assumption: a priority-1 SQ doorbell (driver start_device, reference C.3) re-arms the queue and
-          // resumes the function; its index is not a new tail. A context not held in the cache is fetched
-          // from the SQC/CQC tables in memory (the destination's case); a held one stays as it is.
-          this.paused = false;
+          // A priority-1 SQ doorbell (driver start_device, reference C.3) re-arms the queue; its index is
+          // not a new tail. A context not held in the cache is fetched from the SQC/CQC tables in memory
+          // (the destination's case); a held one stays as it is.
           this.qStopped[qn] = 0;
           if (!this.qCached[qn] && !this.loadQueue(qn)) return;
         } else {

@@ -149,6 +149,9 @@ export function parseMatrix(text: string, file: string, idsFor: IdsFor): Matrix 
   } else {
     // other runners: 'all' is what the runner finds (vfio-host: MIGCOMPAT_VFIO_DEVICES), may be empty;
     // order ranks the ids' bases (qemu: builds), the rest in the runner's default order
+    for (const k of ['src', 'dst'] as const) {
+      if (runner === 'qemu' && (m[k] === undefined || m[k] === 'all')) bad(k, `a list of ids (${kind.idText}); the qemu runner has no 'all'`, m[k] ?? 'all');
+    }
     src = revList('src', m.src, allIds);
     dst = revList('dst', m.dst, allIds);
     const given = m.order === undefined ? [] : [...new Set(revList('order', m.order, []).map(base))];

@@ -3,6 +3,7 @@
 //
 //   format, version        'migcompat-bundle', 1 (readers refuse other versions)
 //   createdAt, createdBy   ISO time; 'matrix' | 'fuzz' | 'replay' | a tool name
+//   runner                 optional: 'sim' (default), 'qemu' or 'vfio-host': which runner replays the case
 //   title                  the case title (caseTitle)
 //   case                   the CaseSpec, seed included (the rerun is a pure function of it on sim)
 //   profiles               revision id → { path, text }: the revision profile YAML as it was at the run
@@ -24,6 +25,9 @@ import { writeFileAtomic } from './atomic.ts';
 export const BUNDLE_FORMAT = 'migcompat-bundle';
 export const BUNDLE_VERSION = 1;
 
+export const BUNDLE_RUNNERS = ['sim', 'qemu', 'vfio-host'] as const;
+export type BundleRunner = (typeof BUNDLE_RUNNERS)[number];
+
 export interface ProfileSnapshot {
   path: string | null;
   text: string;
@@ -34,6 +38,8 @@ export interface Bundle {
   version: typeof BUNDLE_VERSION;
   createdAt: string;
   createdBy: string;
+  /** absent: sim */
+  runner?: BundleRunner;
   title: string;
   case: CaseSpec;
   profiles: Record<string, ProfileSnapshot>;
@@ -99,5 +105,6 @@ export function validateBundle(doc: unknown, path: string): Bundle {
     if (!p || typeof p !== 'object' || typeof (p as ProfileSnapshot).text !== 'string') bad(`profiles.${id}.text`, 'the profile YAML text', p);
   }
   if (typeof b.title !== 'string') bad('title', 'a string', b.title);
+  if (b.runner !== undefined && !(BUNDLE_RUNNERS as readonly unknown[]).includes(b.runner)) bad('runner', `one of ${BUNDLE_RUNNERS.join(', ')}`, b.runner);
   return doc as Bundle;
 }

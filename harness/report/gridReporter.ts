@@ -3,64 +3,18 @@
 // bundles, then appends results/history.jsonl. Tests without the annotation are ignored, so the
 // reporter is harmless for other projects. A shard of a sharded run writes nothing: the grid of
 // a sharded run comes from `npx playwright merge-reports` with this reporter (same files).
-import { dirname, join, relative } from 'node:path';
+import { relative } from 'node:path';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
-import { appendLine, writeFileAtomic } from './atomic.ts';
-import { writeBundle, type ProfileSnapshot } from './bundle.ts';
-import { previousSummary, readHistory } from './history.ts';
-import { renderHtml } from './html.ts';
-import { summaryMarkdown } from './markdown.ts';
-import { CASE_ANNOTATION, cellStatus, type CaseRecord, type Summary, type TestRecord } from './record.ts';
-import { buildSummary, historyLine } from './summary.ts';
+import { finishRecord, writeRunFiles, type GridFilesOptions } from './gridFiles.ts';
+import { CASE_ANNOTATION, type CaseRecord, type TestRecord } from './record.ts';
 import { runDir } from './runDir.ts';
-import { toJson } from '../util/hex.ts';
 
-export interface GridReporterOptions {
+export interface GridReporterOptions extends GridFilesOptions {
   /** results/<run-id> (default: runDir()) */
   outputDir?: string;
-  /** revision id → profile snapshot, for bundles (default: the driver registry) */
-  snapshots?: (ids: string[]) => Record<string, ProfileSnapshot>;
-  /** append to <outputDir>/../history.jsonl (default true) */
-  history?: boolean;
 }
 
-export function replayCommand(bundlePath: string): string {
-  return `npm run -s migcompat -- replay ${relative(process.cwd(), bundlePath)}`;
-}
-
-export function writeRunFiles(dir: string, records: CaseRecord[], opts: GridReporterOptions = {}): Summary {
-  const root = dirname(dir);
-  const runId = dir.replace(/^.*[\\/]/, '');
-  const history = readHistory(root);
-  const previous = previousSummary(root, history, runId);
-  const summary = buildSummary(records, runId, previous);
-  const snapshot = opts.snapshots;
-  for (const c of summary.cases) {
-    const path = join(dir, 'repro', `${c.id}.json`);
-    c.artifacts.bundle = relative(dir, path);
-    writeBundle(path, {
-      createdAt: summary.createdAt, createdBy: 'matrix', title: c.title, case: c.spec,
-      profiles: snapshot ? snapshot([c.spec.src, c.spec.dst]) : {},
-      stream: c.streamHex,
-      verdict: { outcome: c.actual, reason: c.reason, errno: c.errno, stage: c.stage },
-      timelineDigest: c.timelineDigest || null,
-      expected: { outcome: c.expected, rule: c.rule, known: c.known?.id ?? null },
-    });
-  }
-  const replay = (c: CaseRecord) => replayCommand(join(dir, c.artifacts.bundle ?? ''));
-  writeFileAtomic(join(dir, 'summary.json'), toJson(summary) + '\n');
-  writeFileAtomic(join(dir, 'matrix.md'), summaryMarkdown(summary, replay));
-  const line = historyLine(summary);
-  const shownHistory = [...history.filter((h) => h.runId !== runId), line];
-  writeFileAtomic(join(dir, 'matrix.html'), renderHtml(summary, {
-    replay,
-    reportLink: (c) => (c.reportTestId ? `playwright/index.html#?testId=${encodeURIComponent(c.reportTestId)}` : null),
-    history: shownHistory,
-  }));
-  if (opts.history !== false) appendLine(join(root, 'history.jsonl'), JSON.stringify(line));
-  if (opts.history !== false) writeFileAtomic(join(root, 'latest'), runId + '\n');
-  return summary;
-}
+export { replayCommand, writeRunFiles } from './gridFiles.ts';
 
 export default class GridReporter implements Reporter {
   private records = new Map<string, CaseRecord>();
@@ -80,7 +34,7 @@ export default class GridReporter implements Reporter {
     if (!a?.description) return;
     const r = JSON.parse(a.description) as TestRecord;
     // the last attempt wins (retries)
-    this.records.set(r.id, { ...r, status: cellStatus(r), durationMs: result.duration, reportTestId: test.id, artifacts: { bundle: null } });
+    this.records.set(r.id, finishRecord(r, result.duration, test.id));
   }
 
   async onEnd(_result: FullResult): Promise<void> {

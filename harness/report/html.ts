@@ -2,7 +2,7 @@
 // markup carries the grid, so it reads without JavaScript; a small inline script adds the filters
 // (workload, transfer, device, only-red) and the detail panel. Every case is one `.case` element with
 // data-* attributes: the browser test and anyone scripting the page count and filter on them.
-import { isRed, type CaseRecord, type HistoryLine, type Summary } from './record.ts';
+import { expectedText, isRed, type CaseRecord, type HistoryLine, type Summary } from './record.ts';
 import { cellKey, grids, OUTCOME_LETTER, shortRev } from './summary.ts';
 import { countsLine } from './markdown.ts';
 
@@ -17,7 +17,7 @@ const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 export interface HtmlOptions {
-  replay(c: CaseRecord): string;
+  replay(c: CaseRecord): string | null;
   /** link to the case in Playwright's HTML report, relative to the page */
   reportLink(c: CaseRecord): string | null;
   history: HistoryLine[];
@@ -32,12 +32,12 @@ function caseChip(c: CaseRecord, changed: boolean, o: HtmlOptions): string {
   const known = c.known ? `<div>known defect <b>${esc(c.known.id)}</b>: ${esc(c.known.description)} (${esc(c.known.link)})</div>` : '';
   const detail =
     `<div class="detail"><div class="t">${esc(c.title)}</div>` +
-    `<div><b>${esc(c.actual)}</b> (expected ${esc(c.expected)}, ${esc(c.rule)}; ${esc(c.status)})</div>` +
+    `<div><b>${esc(c.actual)}</b> (expected ${esc(expectedText(c))}, ${esc(c.rule)}; ${esc(c.status)})</div>` +
     `<div>reason: <span class="reason">${esc(c.reason)}</span></div>` +
     `<div>errno: <span class="errno">${esc(c.errno ?? '-')}</span> · stage: <span class="stage">${esc(c.stage ?? '-')}</span> · seed ${c.spec.seed}</div>` +
     known +
     (c.streamSummary ? `<div>stream: ${esc(c.streamSummary)}</div>` : '') +
-    `<div>replay: <code class="replay">${esc(o.replay(c))}</code></div>` +
+    (o.replay(c) ? `<div>replay: <code class="replay">${esc(o.replay(c) as string)}</code></div>` : '') +
     (links ? `<div>${links}</div>` : '') +
     (changed ? '<div class="chg">changed since the previous run</div>' : '') +
     `</div>`;

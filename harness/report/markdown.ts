@@ -1,7 +1,7 @@
 // matrix.md: a source (rows) × destination (columns) grid per workload, transfer and scenario. A cell
 // lists one letter per case (device configuration): M migrated, R refused, B broken, E error, with
 // `*` for a declared known defect and `!` for an unexpected outcome. The same text is the terminal grid.
-import { isRed, type CaseRecord, type Summary } from './record.ts';
+import { expectedText, isRed, type CaseRecord, type Summary } from './record.ts';
 import { grids, OUTCOME_LETTER, shortRev } from './summary.ts';
 
 export function cellText(cases: CaseRecord[]): string {
@@ -31,7 +31,7 @@ export function countsLine(s: Summary): string {
     (s.previousRunId ? `; ${s.changed.length} changed since ${s.previousRunId}` : '');
 }
 
-export function summaryMarkdown(s: Summary, replay: (c: CaseRecord) => string): string {
+export function summaryMarkdown(s: Summary, replay: (c: CaseRecord) => string | null): string {
   const out = [`# migcompat matrix run ${s.runId}`, '', countsLine(s), '',
     'Cells: one letter per case (device): **M** migrated, **R** refused, **B** broken, **E** error; `*` declared known defect, `!` unexpected.', ''];
   out.push(gridMarkdown(s));
@@ -39,8 +39,9 @@ export function summaryMarkdown(s: Summary, replay: (c: CaseRecord) => string): 
   if (red.length) {
     out.push('## Unexpected cells', '');
     for (const c of red) {
-      const why = c.status === 'fixed' ? `known defect ${c.known?.id} no longer fails` : `expected ${c.expected} (${c.rule})`;
-      out.push(`- \`${c.title}\`: ${c.actual} (${c.reason}${c.errno ? `, ${c.errno}` : ''}${c.stage ? ` at ${c.stage}` : ''}); ${why}. Replay: \`${replay(c)}\``);
+      const why = c.status === 'fixed' ? `known defect ${c.known?.id} no longer fails` : `expected ${expectedText(c)} (${c.rule})`;
+      const again = replay(c);
+      out.push(`- \`${c.title}\`: ${c.actual} (${c.reason}${c.errno ? `, ${c.errno}` : ''}${c.stage ? ` at ${c.stage}` : ''}); ${why}.${again ? ` Replay: \`${again}\`` : ''}`);
     }
     out.push('');
   }

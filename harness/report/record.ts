@@ -29,6 +29,8 @@ export interface TestRecord {
   /** the case seed (also spec.seed): a case is a pure function of (spec, seed) on sim */
   seed: number;
   expected: Outcome;
+  /** further outcomes that pass (a lab cell passes when it is migrated or refused) */
+  acceptable?: Outcome[];
   rule: string;
   known: KnownDefect | null;
   actual: Outcome;
@@ -52,10 +54,15 @@ export interface CaseRecord extends TestRecord {
   artifacts: { bundle: string | null };
 }
 
-export function cellStatus(r: Pick<TestRecord, 'expected' | 'actual' | 'known'>): CellStatus {
-  const same = r.actual === r.expected;
+export function cellStatus(r: Pick<TestRecord, 'expected' | 'actual' | 'known' | 'acceptable'>): CellStatus {
+  const same = r.actual === r.expected || (r.acceptable?.includes(r.actual) ?? false);
   if (r.known) return same ? 'fixed' : 'known';
   return same ? 'expected' : 'unexpected';
+}
+
+/** "migrated", or "migrated or refused" when further outcomes pass. */
+export function expectedText(r: Pick<TestRecord, 'expected' | 'acceptable'>): string {
+  return [r.expected, ...(r.acceptable ?? []).filter((o) => o !== r.expected)].join(' or ');
 }
 
 export const isRed = (s: CellStatus): boolean => s === 'unexpected' || s === 'fixed';

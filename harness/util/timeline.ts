@@ -5,16 +5,38 @@ import type { SimClock } from './clock.ts';
 
 export type Detail = TimelineEvent['detail'];
 
+/** Device-level kinds can run into the tens of thousands (a driver looping over a scrambled qp_num). */
+const BULK_KINDS = new Set<TimelineEvent['kind']>(['reg-read', 'reg-write', 'doorbell', 'mailbox', 'irq', 'dma-fault']);
+
 export class Timeline {
   readonly events: TimelineEvent[] = [];
   /** register reads are numerous and rarely interesting: off unless asked for */
   recordRegReads = false;
+  /**
+   * Device-level events kept per timeline; later ones are counted, not stored, so evidence stays
+   * small and a runaway loop stays cheap. Arcs, chunks, requests, checks and notes are always kept.
+   */
+  bulkBudget = 10_000;
+  private bulk = 0;
+  /** device-level events counted but not stored */
+  suppressed = 0;
   constructor(private readonly clock: SimClock | { now(): number }) {}
 
   push(side: Side, kind: TimelineEvent['kind'], detail: Detail, errno?: string): void {
     if (kind === 'reg-read' && !this.recordRegReads) return;
+    if (BULK_KINDS.has(kind)) {
+      if (this.events.length === 0) this.bulk = this.suppressed = 0; // the owner cleared it for reuse
+      if (++this.bulk > this.bulkBudget) {
+        if (this.suppressed++ === 0) this.note(side, `timeline: more than ${this.bulkBudget} device events; further ones are counted, not stored`);
+        return;
+      }
+    }
     const e: TimelineEvent = { seq: this.events.length, t: this.clock.now(), side, kind, detail };
     if (errno !== undefined) e.errno = errno;
     this.events.push(e);
+  }
+
+  private note(side: Side, text: string): void {
+    this.events.push({ seq: this.events.length, t: this.clock.now(), side, kind: 'note', detail: { text } });
   }
 }

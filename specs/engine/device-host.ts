@@ -85,7 +85,7 @@ export interface Bench {
   workload: Workload;
 }
 
-export function setup(name: WorkloadName, o: Partial<{ seed: number; requests: number; inflight: number; requestSize: number; device: DeviceConfig; dstDevice: DeviceConfig }> = {}): Bench {
+export function setup(name: WorkloadName, o: Partial<{ seed: number; requests: number; inflight: number; requestSize: number; resumeRequests: number; device: DeviceConfig; dstDevice: DeviceConfig }> = {}): Bench {
   const seed = o.seed ?? 7;
   const device = o.device ?? DEFAULT_DEVICE;
   const clock = new SimClock();
@@ -97,6 +97,7 @@ export function setup(name: WorkloadName, o: Partial<{ seed: number; requests: n
   const vm = new Vm({ memory, device: src, clock, timeline, rng });
   const workload = createWorkload(name, {
     requests: o.requests ?? 16, inflight: o.inflight ?? 3, requestSize: o.requestSize ?? 4096, seed, deviceType: device.type,
+    resumeRequests: o.resumeRequests,
   });
   return { clock, timeline, memory, src, dst, vm, workload };
 }

@@ -48,7 +48,7 @@ test('a passing match check sets the driver\'s qp_num: a destination restarts th
   expect(db).toEqual([[0, 0, 1], [0, 1, 1], [0, 2, 1], [0, 3, 1]]);
 });
 
-test('a hypothetical revision that reads the VFT at open restarts a refused source; v6.16 itself does not', () => {
+test('a hypothetical revision that reads the VFT at open rings restart doorbells on a refused source; v6.16 itself does not', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fidelity-'));
   const yaml = join(dir, 'vft-open.yaml');
   writeFileSync(yaml, 'id: test/vft-at-open\ntitle: v6.16 reading the VFT at open\nkernel: hypothetical\nextends: hisi-acc/v6.16\n' +
@@ -58,8 +58,13 @@ test('a hypothetical revision that reads the VFT at open restarts a refused sour
     expect(rev.traits!.vftReadAtOpen).toBe(true);
     const real = runAndJudge(spec('hisi-acc/v6.16', 'hisi-acc/v5.18'));
     const hypo = runAndJudge(spec('test/vft-at-open', 'hisi-acc/v5.18'));
-    expect([real.verdict.outcome, real.verdict.stage]).toEqual(['broken', 'resuming->stop']);
+    // both refusals are clean (the guest's next submission restarts a paused source); only the
+    // hypothetical driver rings start_device's SQ doorbells on the source
+    expect([real.verdict.outcome, real.verdict.stage]).toEqual(['refused', 'resuming->stop']);
     expect([hypo.verdict.outcome, hypo.verdict.stage]).toEqual(['refused', 'resuming->stop']);
+    const restart = (ev: typeof real.evidence) => ev.timeline.filter((e) => e.side === 'src' && e.kind === 'doorbell' && e.detail.by === 'host' && e.detail.prio === 1).length;
+    expect(restart(real.evidence)).toBe(0);
+    expect(restart(hypo.evidence)).toBe(DEFAULT_DEVICE.qpNum);
     const openWrites = hypo.evidence.timeline.filter((e) => e.side === 'src' && e.kind === 'reg-write' && e.detail.space === 'pf');
     expect(openWrites.slice(0, 5).map((e) => e.detail.off)).toEqual([0x100058, 0x10005c, 0x100060, 0x10006c, 0x100054]);
   } finally {

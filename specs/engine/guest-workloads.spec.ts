@@ -96,8 +96,19 @@ test.describe('guest workloads across a migration', () => {
     expect(b.dst.stats.requestsCompleted).toBe(0);
   });
 
-  test('a source left paused is a reported stall, not a hang', () => {
+  test('a paused source restarts at the guest\'s next submission: nothing lost (device assumption 5)', () => {
     const b = setup('kernel-crypto', { inflight: 6 });
+    b.workload.boot(b.vm);
+    b.workload.runToStopPoint(b.vm);
+    hostStop(b.src);
+    expect(b.src.isPaused).toBe(true);
+    b.workload.resume(b.vm); // no host doorbell: the guest's own SQ doorbell ends the pause
+    expect(b.src.isPaused).toBe(false);
+    expect(failed(b.workload.checks(b.vm))).toEqual([]);
+  });
+
+  test('a paused source with nothing new to submit is a reported stall, not a hang', () => {
+    const b = setup('kernel-crypto', { inflight: 6, resumeRequests: 0 });
     b.workload.boot(b.vm);
     b.workload.runToStopPoint(b.vm);
     hostStop(b.src);

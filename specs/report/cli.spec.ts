@@ -16,7 +16,7 @@ const TINY = `
 name: tiny
 src: [v7.0]
 dst: [v5.18, v7.0]
-workloads: [user-polling]
+workloads: [no-driver]
 transfers: [single]
 devices: { configs: [SEC] }
 known:
@@ -38,7 +38,7 @@ test('matrix --json: expected failures stay green, a fixed known defect is red, 
   expect(r.status, r.stderr).toBe(1);
   const out = JSON.parse(r.stdout);
   expect(out.counts).toMatchObject({ total: 2, known: 1, fixed: 1, unexpected: 0, refused: 1, migrated: 1 });
-  expect(out.unexpected).toEqual([expect.objectContaining({ title: 'v7.0 -> v7.0 user-polling single SEC', actual: 'migrated', status: 'fixed' })]);
+  expect(out.unexpected).toEqual([expect.objectContaining({ title: 'v7.0 -> v7.0 no-driver single SEC', actual: 'migrated', status: 'fixed' })]);
   const s = JSON.parse(readFileSync(join(tmp, 'results', 'r1', 'summary.json'), 'utf8')) as Summary;
   const refused = s.cases.find((c) => c.spec.dst === 'hisi-acc/v5.18')!;
   expect(refused).toMatchObject({ actual: 'refused', expected: 'migrated', status: 'known', errno: 'EINVAL', stage: 'resuming->stop' });

@@ -86,8 +86,8 @@ test('expansion: every pair × workload × transfer, devices in turn, rules deci
   expect(all).toHaveLength(cases.length * 3);
 });
 
-test('the default matrix covers every revision in both directions, every workload, single and qemu, SEC/HPRE/ZIP', () => {
-  const { matrices, cases } = suiteCases(['specs/matrices/default.yaml']);
+test('the default matrix covers every revision in both directions, every workload, single and qemu, SEC/HPRE/ZIP', async () => {
+  const { matrices, cases } = await suiteCases(['specs/matrices/default.yaml']);
   const m = matrices[0];
   expect(cases.length).toBeGreaterThanOrEqual(500);
   const revs = new Set(m.order);
@@ -107,4 +107,56 @@ test('the default matrix covers every revision in both directions, every workloa
     expect(used.has(d.id), d.id).toBe(true);
     expect(d.link).toMatch(/hisi-acc-migration\.md#/);
   }
+});
+
+test('runner: qemu matrices take the QEMU runner id grammar, its workload and transfers; exclude drops cases', async () => {
+  const { qemuFacts } = await import('../../harness/matrix/qemuIds.ts');
+  const q = (extra: string) => `runner: qemu\nsrc: [qemu/7.2.22, qemu/7.2.18]\ndst: [qemu/7.2.18, qemu/7.2.22+mem=512]\n${extra}`;
+  const m = parseMatrix(q('exclude: [{ src: qemu/7.2.18, dst: qemu/7.2.22+mem=512 }]\nexpect: [{ when: { dst: qemu/7.2.22+mem=512 }, outcome: refused }]'), 'q.yaml', qemuFacts);
+  expect(m).toMatchObject({ runner: 'qemu', workloads: ['kernel-crypto'], transfers: ['unix'], order: ['qemu/7.2.18', 'qemu/7.2.22'] });
+  const cases = expandMatrix(m, qemuFacts);
+  expect(cases.map((c) => [c.title, c.direction, c.expect.outcome])).toEqual([
+    ['qemu/7.2.18 -> qemu/7.2.18 kernel-crypto unix SEC', 'same-version', 'migrated'],
+    ['qemu/7.2.22 -> qemu/7.2.18 kernel-crypto unix SEC', 'new-old', 'migrated'],
+    ['qemu/7.2.22 -> qemu/7.2.22+mem=512 kernel-crypto unix SEC', 'same-version', 'refused'],
+  ]);
+  expect(cases[1].tags).toEqual(['@new-old', '@qemu']);
+  const err = (text: string) => {
+    try {
+      parseMatrix(text, 'q.yaml', qemuFacts);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error('no error raised');
+  };
+  expect(err(q('').replace('qemu/7.2.18]', 'hisi-acc/v6.16]'))).toBe("q.yaml: src[1]: expected a qemu runner id (qemu/<x.y.z|installed|previous>[@host][+modifier…]), got 'hisi-acc/v6.16'");
+  expect(err(q('').replace('+mem=512', '+colour=red'))).toMatch(/^q\.yaml: dst\[1\]: expected a qemu runner id/);
+  expect(err(q('workloads: [user-polling]'))).toBe("q.yaml: workloads[0]: expected a workload the qemu runner runs (kernel-crypto), got 'user-polling'");
+  expect(err(q('transfers: [single]'))).toBe("q.yaml: transfers[0]: expected a transfer the qemu runner runs (unix, tcp), got 'single'");
+  expect(err(q('expect: [{ when: { magic: rejected }, outcome: refused }]'))).toMatch(/^q\.yaml: expect\[0\]\.when\.magic: expected no magic condition \(only the sim runner/);
+  expect(err(q('').replace('src: [qemu/7.2.22, qemu/7.2.18]', 'src: all'))).toMatch(/^q\.yaml: src: expected a list of ids \(.*the qemu runner has no 'all', got 'all'$/);
+  expect(err(q('').replace('src: [qemu/7.2.22, qemu/7.2.18]', 'src: []'))).toMatch(/^q\.yaml: src: expected at least one id/);
+  expect(err('runner: kvm')).toBe("q.yaml: runner: expected one of sim, qemu, vfio-host, got 'kvm'");
+});
+
+test('specs/matrices/qemu.yaml: a few whole-VM cases, both directions, same-version and the refusals', async () => {
+  const { cases } = await suiteCases(['specs/matrices/qemu.yaml'], 'qemu');
+  expect(cases.length).toBeGreaterThanOrEqual(4);
+  expect(cases.length).toBeLessThanOrEqual(6);
+  expect(new Set(cases.map((c) => c.direction))).toEqual(new Set(['old-new', 'new-old', 'same-version']));
+  const refused = cases.filter((c) => c.expect.outcome === 'refused').map((c) => c.spec.dst);
+  expect(refused.sort()).toEqual(['qemu/7.2.22+machine=pc-q35-6.2', 'qemu/7.2.22+mem=512', 'qemu/7.2.22+no-workload-port']);
+  expect(cases.every((c) => c.tags.includes('@qemu') && c.runner === 'qemu')).toBe(true);
+  // a suite of one runner refuses another runner's matrix by name
+  await expect(suiteCases(['specs/matrices/qemu.yaml'], 'sim')).rejects.toThrow(/qemu\.yaml: runner: expected sim/);
+});
+
+test('sim matrices accept ktree ids of registered builds (and debian-6.1, built on first use) without loading them', async () => {
+  const { registryFacts } = await import('../../harness/matrix/revisions.ts');
+  const f = registryFacts();
+  const m = parseMatrix('src: [ktree:debian-6.1]\ndst: [v6.16]\nworkloads: [user-polling]\nexpect: [{ when: { magic: rejected }, outcome: refused }]', 'k.yaml', f);
+  expect(m.src).toEqual(['ktree:debian-6.1']);
+  expect(m.dst).toEqual(['hisi-acc/v6.16']);
+  expect(expandMatrix(m, f)[0].expect).toMatchObject({ outcome: 'migrated', rule: 'default' });
+  expect(() => parseMatrix('src: [ktree:nope-never-built]', 'k.yaml', f)).toThrow(/k\.yaml: src\[0\]: expected a revision id \(.*or ktree:NAME of a registered build\), got 'ktree:nope-never-built'/);
 });

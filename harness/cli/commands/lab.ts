@@ -1,5 +1,6 @@
 // `migcompat lab INVENTORY.yaml`: capture on each host and load on every other (both directions),
-// and/or replay a stream corpus against every host, over SSH. Writes lab.json and lab.md.
+// and/or replay a stream corpus against every host, over SSH. Writes lab.json and lab.md, and the
+// run's grid files (summary.json, matrix.md, matrix.html; harness/report/labGrid.ts) like a matrix run.
 import type { Command } from '../command.ts';
 import { parseCommandArgs } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
@@ -27,7 +28,9 @@ const lab: Command = {
     if (corpus && !existsSync(corpus)) throw new UsageError(`corpus folder ${corpus} does not exist`);
     const { join } = await import('node:path');
     const { runDir } = await import('../../report/runDir.ts');
-    const out = values.out ?? join(runDir(), 'lab');
+    // lab.json/lab.md in results/<run-id>/lab, the grid files in results/<run-id>; both in --out DIR
+    const gridDir = values.out ?? runDir();
+    const out = values.out ?? join(gridDir, 'lab');
     const { LocalTransport, SshTransport } = await import('../../runners/lab/transport.ts');
     const { runPairs, replayCorpus, writeLabResults, labMarkdown } = await import('../../runners/lab/run.ts');
     const t = values.local ? new LocalTransport() : new SshTransport();
@@ -39,8 +42,10 @@ const lab: Command = {
       await t.close();
     }
     writeLabResults(out, { cells });
+    const { writeLabGrid } = await import('../../report/labGrid.ts');
+    if (cells.length) writeLabGrid(gridDir, cells);
     if (values.json) process.stdout.write(JSON.stringify(cells.map(({ evidence: _e, ...c }) => c), null, 2) + '\n');
-    else process.stdout.write(labMarkdown(cells) + `\nresults: ${out}/lab.json, ${out}/lab.md\n`);
+    else process.stdout.write(labMarkdown(cells) + `\nresults: ${out}/lab.json, ${out}/lab.md; grid: ${gridDir}/matrix.html, ${gridDir}/matrix.md, ${gridDir}/summary.json\n`);
     return cells.some((c) => c.outcome === 'error' || c.outcome === 'broken') ? 1 : 0;
   },
 };

@@ -1,5 +1,6 @@
-// `migcompat matrix` (= `npm run matrix`): runs the Playwright project `sim` on the default matrix (or
-// --matrix FILES), then prints the grid and where the report is. Exit 1 on any unexpected cell.
+// `migcompat matrix` (= `npm run matrix`): runs the default matrix (or --matrix FILES) in the Playwright
+// project of each matrix's runner (sim → sim, qemu → qemu, vfio-host → hw; only that project's matrix
+// spec file), then prints the grid and where the report is. Exit 1 on any unexpected cell.
 import type { Command } from '../command.ts';
 import { parseCommandArgs } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
@@ -9,7 +10,7 @@ const USAGE = 'migcompat matrix [--matrix FILE[,FILE…]] [--shard K/N] [--worke
 const matrix: Command = {
   name: 'matrix',
   usage: USAGE,
-  summary: 'run a compatibility matrix on the simulated device (Playwright project sim) and print the grid',
+  summary: 'run compatibility matrices (sim, qemu or vfio-host runner, each in its Playwright project) and print the grid',
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, {
       matrix: { type: 'string' }, shard: { type: 'string' }, workers: { type: 'string' }, grep: { type: 'string' },
@@ -27,18 +28,26 @@ const matrix: Command = {
     const { existsSync, readFileSync } = await import('node:fs');
     const { createRequire } = await import('node:module');
     const { join, relative } = await import('node:path');
-    const { matrixPaths, suiteCases } = await import('../../matrix/suite.ts');
+    const { matrixPaths, loadMatrices, expandLoaded } = await import('../../matrix/suite.ts');
+    const { RUNNER_KINDS } = await import('../../matrix/runnerKinds.ts');
     const { newRunId, runDir } = await import('../../report/runDir.ts');
 
     // Validate before starting Playwright: a malformed matrix is one line and exit 2.
     const paths = matrixPaths(values.matrix);
-    const { cases } = suiteCases(paths);
-    if (cases.length === 0) throw new UsageError(`${values.matrix ?? 'the default matrix'}: expands to no cases`);
+    const loaded = await loadMatrices(paths);
+    for (const l of loaded) {
+      if (expandLoaded([l]).length > 0) continue;
+      const why = l.matrix.runner === 'vfio-host' ? ' (no devices: set MIGCOMPAT_VFIO_DEVICES=0000:75:00.1[,…])' : '';
+      throw new UsageError(`${l.matrix.file}: expands to no cases${why}`);
+    }
+    const kinds = [...new Set(loaded.map((l) => l.matrix.runner))].map((r) => RUNNER_KINDS[r]);
 
     if (!process.env.MIGCOMPAT_RUN_ID) process.env.MIGCOMPAT_RUN_ID = newRunId();
     const dir = runDir();
     const cli = join(createRequire(import.meta.url).resolve('@playwright/test/package.json'), '..', 'cli.js');
-    const args = [cli, 'test', '--project=sim'];
+    const esc = (p: string) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    // each runner's project, and in it only the matrix spec (the qemu and hw projects hold other specs)
+    const args = [cli, 'test', ...kinds.map((k) => `--project=${k.project}`), ...kinds.map((k) => `${esc(k.spec)}$`)];
     if (values.shard) args.push(`--shard=${values.shard}`);
     if (values.workers) args.push(`--workers=${values.workers}`);
     if (values.grep) args.push(`--grep=${values.grep}`);

@@ -1,6 +1,8 @@
 // `migcompat replay BUNDLE [--json]`: rerun one case from a repro bundle (harness/report/bundle.ts)
-// with the revision profiles it snapshotted, print the verdict and the timeline. Exit 1 when the
-// verdict (outcome, errno, stage, reason) differs from the bundle's.
+// on the runner it names (sim by default, with the revision profiles it snapshotted; qemu; vfio-host
+// on the VFs its case names), print the verdict and the timeline. Exit 1 when the verdict differs
+// from the bundle's: outcome, errno, stage and reason on sim; outcome, errno and stage on the other
+// runners, whose reasons carry timings and device details.
 import type { Command } from '../command.ts';
 import { parseCommandArgs } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
@@ -17,30 +19,46 @@ const replay: Command = {
     const path = positionals[0];
     const { readBundle } = await import('../../report/bundle.ts');
     const bundle = readBundle(path);
+    const runner = bundle.runner ?? 'sim';
+    if (runner !== 'sim' && values['current-profiles']) throw new UsageError(`--current-profiles: the bundle runs on ${runner}, which has no revision profiles`);
     const { installSnapshots } = await import('../../matrix/revisions.ts');
     const { loadRevision } = await import('../../drivers/registry.ts');
     // the snapshot profiles replace the ones on disk for this process (unless asked otherwise)
-    const differs = values['current-profiles'] ? [] : installSnapshots(bundle.profiles, path);
+    const differs = values['current-profiles'] || runner !== 'sim' ? [] : installSnapshots(bundle.profiles, path);
     // a fuzz bundle reruns its property from seed and path (harness/fuzz/replay.ts)
     if (bundle.extra?.fuzz) return (await import('../../fuzz/replay.ts')).replayFuzzCommand(bundle, values.json === true);
-    for (const id of [bundle.case.src, bundle.case.dst, ...(bundle.case.retryDst ? [bundle.case.retryDst] : [])]) loadRevision(id);
-    const { runAndJudge, compactTimeline, digestTimeline } = await import('../../matrix/caseTest.ts');
-    const { simEngine } = await import('../../matrix/engine.ts');
+    const { runAndJudge, runAndJudgeWith, compactTimeline, digestTimeline } = await import('../../matrix/caseTest.ts');
     const { toJson } = await import('../../util/hex.ts');
-    const { evidence, verdict } = runAndJudge(simEngine, bundle.case);
+    let result: Awaited<ReturnType<typeof runAndJudgeWith>>;
+    if (runner === 'sim') {
+      for (const id of [bundle.case.src, bundle.case.dst, ...(bundle.case.retryDst ? [bundle.case.retryDst] : [])]) loadRevision(id);
+      const { simEngine } = await import('../../matrix/engine.ts');
+      result = runAndJudge(simEngine, bundle.case);
+    } else {
+      // the ids must still be this runner's (one line, exit 2, before anything starts)
+      const { factsFor } = await import('../../matrix/suite.ts');
+      const facts = await factsFor(runner);
+      for (const k of ['src', 'dst'] as const) {
+        if (facts.canonical?.(bundle.case[k]) == null) throw new UsageError(`${path}: case.${k}: '${bundle.case[k]}' is not a ${runner} runner id`);
+      }
+      const { engineFor } = await import('../../matrix/runnerEngines.ts');
+      result = await runAndJudgeWith(await engineFor(runner), bundle.case);
+    }
+    const { evidence, verdict } = result;
     const was = bundle.verdict;
-    const same = verdict.outcome === was.outcome && verdict.errno === was.errno && verdict.stage === was.stage && verdict.reason === was.reason;
+    const same = verdict.outcome === was.outcome && verdict.errno === was.errno && verdict.stage === was.stage &&
+      (runner !== 'sim' || verdict.reason === was.reason);
     const stream = evidence?.stream ? Buffer.from(evidence.stream).toString('hex') : null;
     const digest = evidence ? digestTimeline(evidence.timeline) : null;
     const notes: string[] = [];
     if (differs.length) notes.push(`profiles changed on disk since the bundle was made (using the bundle's): ${differs.join(', ')}`);
     if (bundle.stream !== null && stream !== bundle.stream) notes.push('the source produced different stream bytes than the bundle holds');
-    if (bundle.timelineDigest && digest !== bundle.timelineDigest) notes.push('the timeline differs from the recorded run');
+    if (runner === 'sim' && bundle.timelineDigest && digest !== bundle.timelineDigest) notes.push('the timeline differs from the recorded run');
     if (values.json) {
-      process.stdout.write(toJson({ title: bundle.title, case: bundle.case, verdict, bundleVerdict: was, same, notes, stream, timelineDigest: digest,
+      process.stdout.write(toJson({ title: bundle.title, runner, case: bundle.case, verdict, bundleVerdict: was, same, notes, stream, timelineDigest: digest,
         timeline: evidence?.timeline ?? [] }) + '\n');
     } else {
-      const out = [`case: ${bundle.title} (seed ${bundle.case.seed})`, '', 'timeline:', evidence ? compactTimeline(evidence.timeline) : '(none: the harness failed)',
+      const out = [`case: ${bundle.title} (${runner === 'sim' ? `seed ${bundle.case.seed}` : `runner ${runner}`})`, '', 'timeline:', evidence ? compactTimeline(evidence.timeline, runner === 'sim' ? 'us' : 'ms') : '(none: the harness failed)',
         `verdict: ${verdict.outcome}: ${verdict.reason}${verdict.errno ? ` (${verdict.errno})` : ''}${verdict.stage ? ` at ${verdict.stage}` : ''}`];
       if (!same) out.push(`bundle verdict: ${was.outcome}: ${was.reason}${was.errno ? ` (${was.errno})` : ''}${was.stage ? ` at ${was.stage}` : ''}`, 'DIFFERS from the bundle');
       else out.push('same verdict as the bundle');

@@ -20,6 +20,9 @@ export interface LabCell {
   errno: string | null;
   stage: string | null;
   evidence: Evidence | null;
+  /** the stream file (harness side) and the destination VF: what reproduces the cell with `load` */
+  stream?: string;
+  dstVf?: string;
 }
 
 export interface LabResult {
@@ -59,7 +62,7 @@ async function loadOn(t: LabTransport, dst: LabHost, local: string, transfer: st
     checks: [{ name: 'device left RUNNING', ok: j.recovery.ok, detail: `${j.recovery.action} ${j.recovery.detail}`.trim() }],
     hang: null, harnessError: j.verdict.outcome === 'error' ? j.verdict.reason : null,
   };
-  return { ...base, outcome: j.verdict.outcome, reason: j.verdict.reason, errno: j.verdict.errno, stage: j.verdict.stage, evidence };
+  return { ...base, outcome: j.verdict.outcome, reason: j.verdict.reason, errno: j.verdict.errno, stage: j.verdict.stage, evidence, stream: local, dstVf: dst.vfs[0] };
 }
 
 /** Every ordered pair (A, B), A ≠ B: capture on A's first VF, load on B's first VF. */

@@ -1,0 +1,135 @@
+// The one road from results to grid files: (case, evidence, verdict, expected) → a case record →
+// results/<run-id>/ summary.json, matrix.md, matrix.html and repro/ bundles, plus a line in
+// results/history.jsonl. The Playwright grid reporter (matrix tests on every runner) and
+// `migcompat lab` (hardware lab runs) both write through here, so their grids look alike.
+import { dirname, join, relative } from 'node:path';
+import type { Evidence, Outcome, Verdict } from '../oracle/types.ts';
+import type { CaseSpec } from '../runners/types.ts';
+import { toJson } from '../util/hex.ts';
+import type { KnownDefect } from '../matrix/types.ts';
+import { appendLine, writeFileAtomic } from './atomic.ts';
+import { BUNDLE_RUNNERS, streamHex, timelineDigest, writeBundle, type BundleRunner, type ProfileSnapshot } from './bundle.ts';
+import { previousSummary, readHistory } from './history.ts';
+import { renderHtml } from './html.ts';
+import { summaryMarkdown } from './markdown.ts';
+import { cellStatus, type CaseRecord, type Summary, type TestRecord } from './record.ts';
+import { buildSummary, historyLine } from './summary.ts';
+
+/** What the grid needs to know about a case besides its result. */
+export interface GridCase {
+  /** file-name-safe id (repro/<id>.json) */
+  id: string;
+  title: string;
+  matrix: string;
+  /** sim | qemu | vfio-host | lab */
+  runner: string;
+  direction: string;
+  /** positions of src and dst, oldest first: grids sort by them */
+  srcRank: number;
+  dstRank: number;
+  spec: CaseSpec;
+}
+
+export interface GridExpectation {
+  outcome: Outcome;
+  /** the rule that decided it ('expect[2]', 'default', 'lab: …') */
+  rule: string;
+  known: KnownDefect | null;
+  /** further outcomes that pass */
+  acceptable?: Outcome[];
+}
+
+/** The record of one case as it travels (test annotation, summary.json). */
+export function caseRecord(c: GridCase, evidence: Evidence | null, verdict: Verdict, expected: GridExpectation,
+  streamSummary: string | null = null): TestRecord {
+  const stream = evidence?.stream ?? null;
+  return {
+    id: c.id, title: c.title, matrix: c.matrix, runner: c.runner, direction: c.direction,
+    srcRank: c.srcRank, dstRank: c.dstRank, spec: c.spec, seed: c.spec.seed,
+    expected: expected.outcome, ...(expected.acceptable?.length ? { acceptable: expected.acceptable } : {}),
+    rule: expected.rule, known: expected.known,
+    actual: verdict.outcome, reason: verdict.reason, errno: verdict.errno, stage: verdict.stage,
+    streamHex: streamHex(stream),
+    timelineDigest: evidence ? timelineDigest(evidence.timeline) : '',
+    timelineEvents: evidence?.timeline.length ?? 0,
+    streamSummary,
+  };
+}
+
+/** A record plus what only the end of the run knows (status, duration, where the artifacts are). */
+export function finishRecord(r: TestRecord, durationMs = 0, reportTestId: string | null = null): CaseRecord {
+  return { ...r, status: cellStatus(r), durationMs, reportTestId, artifacts: { bundle: null } };
+}
+
+export interface GridFilesOptions {
+  /** revision id → profile snapshot, for sim bundles (default: none) */
+  snapshots?: (ids: string[]) => Record<string, ProfileSnapshot>;
+  /** append to <dir>/../history.jsonl and write <dir>/../latest (default true) */
+  history?: boolean;
+  /** write repro/<id>.json bundles (default true) */
+  bundles?: boolean;
+  /** how to rerun a case (default: `migcompat replay <bundle>`); null: no command */
+  replay?: (c: CaseRecord, bundlePath: string | null) => string | null;
+}
+
+export function replayCommand(bundlePath: string): string {
+  return `npm run -s migcompat -- replay ${relative(process.cwd(), bundlePath)}`;
+}
+
+const bundleRunner = (r: string): BundleRunner | null => ((BUNDLE_RUNNERS as readonly string[]).includes(r) ? (r as BundleRunner) : null);
+
+/** Run files from finished records; `dir` is results/<run-id>, its parent holds history.jsonl. */
+export function writeRunFiles(dir: string, records: CaseRecord[], opts: GridFilesOptions = {}): Summary {
+  const root = dirname(dir);
+  const runId = dir.replace(/^.*[\\/]/, '');
+  const history = readHistory(root);
+  const previous = previousSummary(root, history, runId);
+  const summary = buildSummary(records, runId, previous);
+  const snapshot = opts.snapshots;
+  for (const c of summary.cases) {
+    const runner = bundleRunner(c.runner);
+    // only runner cases are replayable: a lab cell's "revisions" are host names
+    if (opts.bundles === false || !runner) continue;
+    const path = join(dir, 'repro', `${c.id}.json`);
+    c.artifacts.bundle = relative(dir, path);
+    writeBundle(path, {
+      createdAt: summary.createdAt, createdBy: 'matrix', ...(runner === 'sim' ? {} : { runner }), title: c.title, case: c.spec,
+      profiles: snapshot && runner === 'sim' ? snapshot([c.spec.src, c.spec.dst]) : {},
+      stream: c.streamHex,
+      verdict: { outcome: c.actual, reason: c.reason, errno: c.errno, stage: c.stage },
+      timelineDigest: c.timelineDigest || null,
+      expected: { outcome: c.expected, rule: c.rule, known: c.known?.id ?? null },
+    });
+  }
+  const replay = (c: CaseRecord) => {
+    const bundle = c.artifacts.bundle ? join(dir, c.artifacts.bundle) : null;
+    return opts.replay ? opts.replay(c, bundle) : bundle ? replayCommand(bundle) : null;
+  };
+  writeFileAtomic(join(dir, 'summary.json'), toJson(summary) + '\n');
+  writeFileAtomic(join(dir, 'matrix.md'), summaryMarkdown(summary, replay));
+  const line = historyLine(summary);
+  const shownHistory = [...history.filter((h) => h.runId !== runId), line];
+  writeFileAtomic(join(dir, 'matrix.html'), renderHtml(summary, {
+    replay,
+    reportLink: (c) => (c.reportTestId ? `playwright/index.html#?testId=${encodeURIComponent(c.reportTestId)}` : null),
+    history: shownHistory,
+  }));
+  if (opts.history !== false) appendLine(join(root, 'history.jsonl'), JSON.stringify(line));
+  if (opts.history !== false) writeFileAtomic(join(root, 'latest'), runId + '\n');
+  return summary;
+}
+
+export interface GridEntry {
+  case: GridCase;
+  evidence: Evidence | null;
+  verdict: Verdict;
+  expected: GridExpectation;
+  streamSummary?: string | null;
+  durationMs?: number;
+}
+
+/** Run files straight from results (what a producer outside Playwright, like `migcompat lab`, calls). */
+export function writeGridFiles(dir: string, entries: GridEntry[], opts: GridFilesOptions = {}): Summary {
+  const records = entries.map((e) => finishRecord(caseRecord(e.case, e.evidence, e.verdict, e.expected, e.streamSummary ?? null), e.durationMs ?? 0));
+  return writeRunFiles(dir, records, opts);
+}
