@@ -4,7 +4,7 @@
 // read when the input ended has no `end` and is marked truncated.
 import { hex64 } from '../util/hex.ts';
 import { lowerCamel, upperCamel } from './generatedDir.ts';
-import type { Ksy } from './ksy.ts';
+import { findKsyType, type Ksy } from './ksy.ts';
 import { KaitaiStream, type LoadedFormat } from './parsers.ts';
 
 export type FieldValue = number | bigint | boolean | Uint8Array | undefined;
@@ -51,23 +51,11 @@ function typeByName(ksy: Ksy, name: string): TypeSpec | undefined {
   let m = typeCache.get(ksy);
   if (!m) typeCache.set(ksy, (m = new Map()));
   if (m.has(name)) return m.get(name);
-  const t = searchType(ksy, name);
+  const t = findKsyType(ksy, name) as TypeSpec | undefined;
   m.set(name, t);
   return t;
 }
 
-function searchType(ksy: Ksy, name: string): TypeSpec | undefined {
-  const search = (types: Record<string, TypeSpec> | undefined): TypeSpec | undefined => {
-    if (!types) return undefined;
-    if (types[name]) return types[name];
-    for (const t of Object.values(types)) {
-      const hit = search(t.types);
-      if (hit) return hit;
-    }
-    return undefined;
-  };
-  return search(ksy.types);
-}
 
 /** The .ksy type name of a parsed object, from the class the compiler generated for it. */
 function typeNameOf(field: any, obj: any): string | undefined {

@@ -34,6 +34,20 @@ export function parseKsy(text: string, file = '<ksy>'): Ksy {
   return v as Ksy;
 }
 
+/** A user type of a .ksy by name, searched through nested `types:` maps. */
+export function findKsyType(ksy: Ksy, name: string): Ksy | undefined {
+  const search = (types: Record<string, Ksy> | undefined): Ksy | undefined => {
+    if (!types) return undefined;
+    if (types[name]) return types[name];
+    for (const t of Object.values(types)) {
+      const hit = search(t.types);
+      if (hit) return hit;
+    }
+    return undefined;
+  };
+  return search(ksy.types);
+}
+
 export interface KsySource {
   /** file name without .ksy, e.g. hisi_acc_vf_data */
   name: string;

@@ -4,7 +4,7 @@
 // (an exact 64-bit value), user types, `size:` with an integer, `repeat: expr` with an integer,
 // `switch-on` resolved by a caller's choice, `if:` (the leaf becomes optional), and a trailing
 // `size-eos` field with an `if:` (never written).
-import type { Ksy } from './ksy.ts';
+import { findKsyType, type Ksy } from './ksy.ts';
 
 export interface PlanLeaf {
   /** dotted path as the field map names it, e.g. header.rsv.major_ver, body.qm_eqc_dw[3] */
@@ -36,16 +36,7 @@ export interface Plan {
 type TypeSpec = { seq?: any[]; meta?: { endian?: string }; types?: Record<string, TypeSpec> };
 
 function findType(ksy: Ksy, name: string): TypeSpec {
-  const search = (types: Record<string, TypeSpec> | undefined): TypeSpec | undefined => {
-    if (!types) return undefined;
-    if (types[name]) return types[name];
-    for (const t of Object.values(types)) {
-      const hit = search(t.types);
-      if (hit) return hit;
-    }
-    return undefined;
-  };
-  const t = search(ksy.types);
+  const t = findKsyType(ksy, name) as TypeSpec | undefined;
   if (!t) throw new Error(`plan: unknown type ${name}`);
   return t;
 }

@@ -4,7 +4,6 @@
 // `migcompat lab` (hardware lab runs) both write through here, so their grids look alike.
 import { dirname, join, relative } from 'node:path';
 import type { Evidence, Outcome, Verdict } from '../oracle/types.ts';
-import type { CaseSpec } from '../runners/types.ts';
 import { toJson } from '../util/hex.ts';
 import type { KnownDefect } from '../matrix/types.ts';
 import { appendLine, writeFileAtomic } from './atomic.ts';
@@ -16,19 +15,7 @@ import { cellStatus, type CaseRecord, type Summary, type TestRecord } from './re
 import { buildSummary, historyLine } from './summary.ts';
 
 /** What the grid needs to know about a case besides its result. */
-export interface GridCase {
-  /** file-name-safe id (repro/<id>.json) */
-  id: string;
-  title: string;
-  matrix: string;
-  /** sim | qemu | vfio-host | lab */
-  runner: string;
-  direction: string;
-  /** positions of src and dst, oldest first: grids sort by them */
-  srcRank: number;
-  dstRank: number;
-  spec: CaseSpec;
-}
+export type GridCase = Pick<TestRecord, 'id' | 'title' | 'matrix' | 'runner' | 'direction' | 'srcRank' | 'dstRank' | 'spec'>;
 
 export interface GridExpectation {
   outcome: Outcome;

@@ -3,9 +3,10 @@
 // (-f /dev/null), so no system configuration is read or changed. The only system-side need is the
 // privilege-separation folder /run/sshd that sshd requires when started as root (created if missing,
 // as the openssh-server service would). Stopped by PID.
+import { freePort } from '../../harness/runners/qemu/hop.ts';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,17 +22,6 @@ export interface TestSshd {
   hostKeyFingerprint: string;
   stderr(): string;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 export async function startSshd(): Promise<TestSshd> {

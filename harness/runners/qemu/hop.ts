@@ -51,7 +51,8 @@ export interface HopResult {
 
 type Push = (side: TimelineEvent['side'], kind: TimelineEvent['kind'], detail: TimelineEvent['detail'], errno?: string) => void;
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now (for migration listeners and test servers). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
