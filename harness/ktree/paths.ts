@@ -1,10 +1,10 @@
 // Where ktree keeps what it downloads and builds: outside git, shared by every checkout on the
 // machine. MIGCOMPAT_CACHE overrides the root (CI and tests may point it elsewhere).
-import { homedir } from 'node:os';
+import { migcompatCache } from '../util/cache.ts';
 import { join } from 'node:path';
 
 export function cacheRoot(): string {
-  return join(process.env.MIGCOMPAT_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'migcompat'), 'ktree');
+  return migcompatCache('ktree');
 }
 
 export const debsDir = (): string => join(cacheRoot(), 'debs');

@@ -2,11 +2,11 @@
 // Debian package versions they were made from. Entries are built in a temp folder and renamed into place,
 // so a crash never leaves a half-written entry behind.
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { migcompatCache } from '../../util/cache.ts';
 
 export function cacheRoot(): string {
-  return process.env.MIGCOMPAT_CACHE ?? join(homedir(), '.cache', 'migcompat');
+  return migcompatCache();
 }
 
 /** Returns dir (building it with `build(tmpDir)` first when absent). */

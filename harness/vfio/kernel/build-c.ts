@@ -4,14 +4,14 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { migcompatCache } from '../../util/cache.ts';
 
 export const KERNEL_DIR = dirname(fileURLToPath(import.meta.url));
 
 export function cacheDir(): string {
-  const dir = process.env.MIGCOMPAT_CACHE ?? join(tmpdir(), `migcompat-cache-${process.getuid?.() ?? 0}`);
+  const dir = migcompatCache('c-build');
   mkdirSync(dir, { recursive: true });
   return dir;
 }
