@@ -1,27 +1,20 @@
 // `ktree:` ids wherever a revision id goes: loadRevision resolves them without loading koffi, and
 // runCase / the sim Runner / checkStream run real code in a child process, where a crash or a hang
-// ends only that case, as `error`. The Debian tree is built by the ktree project in CI; here the
-// tests that need it skip when it is not built, the isolation tests use a stand-in library.
+// ends only that case, as `error`. The isolation tests use stand-in libraries; the tests of the real
+// Debian code by id are in specs/ktree/ids.spec.ts, whose project builds the tree.
 import { test, expect } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_DEVICE } from '../../harness/device/mmio.ts';
 import { loadRevision, registerRevision, unregisterRevision } from '../../harness/drivers/registry.ts';
-import { readRegistry } from '../../harness/ktree/registry.ts';
 import { judge } from '../../harness/oracle/judge.ts';
 import { runCase, simRunner } from '../../harness/runners/sim.ts';
 import { checkStream } from '../../harness/runners/simCheck.ts';
 import type { CaseSpec } from '../../harness/runners/types.ts';
 import { streamFrom } from './drivers-helpers.ts';
 
-const DEBIAN = 'ktree:debian-6.1';
-const built = (): boolean => {
-  const e = readRegistry()['debian-6.1'];
-  return !!e && existsSync(e.libPath);
-};
-const NOT_BUILT = 'ktree:debian-6.1 is not built here (CI builds it in the ktree project; locally: migcompat ktree build --debian debian-6.1 --name debian-6.1)';
 
 const spec = (src: string, dst: string, o: Partial<CaseSpec> = {}): CaseSpec => ({
   src, dst, workload: 'kernel-crypto', scenario: 'single-hop', transfer: 'single', device: DEFAULT_DEVICE,
@@ -97,30 +90,4 @@ test.describe('isolation: a crash or a hang of real code is the case\'s error, t
   });
 });
 
-test.describe('the real Debian 6.1.192 code by id', () => {
-  test.beforeEach(() => test.skip(!built(), NOT_BUILT));
-
-  test('loadRevision(ktree:debian-6.1) is an isolated external revision', () => {
-    const r = loadRevision(DEBIAN);
-    expect([r.id, r.kind, r.kernel]).toEqual([DEBIAN, 'external', '6.1.192']);
-    expect(r.childLib).toBe(readRegistry()['debian-6.1'].libPath);
-  });
-
-  test('runCase and checkStream by id agree with the Debian model', () => {
-    for (const s of [spec(DEBIAN, DEBIAN), spec('hisi-acc/v6.16', DEBIAN), spec(DEBIAN, 'hisi-acc/v5.18')]) {
-      const real = runCase(s);
-      expect(real.harnessError).toBeNull();
-      const model = runCase({ ...s, src: s.src.replace(DEBIAN, 'hisi-acc/debian-6.1.192'), dst: s.dst.replace(DEBIAN, 'hisi-acc/debian-6.1.192') });
-      expect(judge(real), `${s.src} -> ${s.dst}`).toEqual(judge(model));
-      expect(Buffer.from(real.stream!).equals(Buffer.from(model.stream!))).toBe(true);
-    }
-    const stream = streamFrom('v6.16', 'kernel-crypto');
-    const c = checkStream({ rev: DEBIAN, stream });
-    expect(c.harnessError).toBeUndefined();
-    expect([c.accepted, c.rev]).toEqual([true, DEBIAN]);
-    expect(c.restored.eqeDma).toBe(Buffer.from(stream).readBigUInt64LE(144));
-    const m = checkStream({ rev: 'hisi-acc/debian-6.1.192', stream, transfer: 'chunks:40,136' });
-    const r = checkStream({ rev: DEBIAN, stream, transfer: 'chunks:40,136' });
-    expect([r.accepted, r.errno, r.stage]).toEqual([m.accepted, m.errno, m.stage]);
-  });
-});
+// The real Debian 6.1.192 code by id (it needs the built tree): specs/ktree/ids.spec.ts.

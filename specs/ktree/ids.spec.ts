@@ -1,0 +1,46 @@
+// ktree ids everywhere a revision id goes: the real Debian 6.1.192 code, loaded by id, runs whole
+// cases and destination checks in a child process and agrees with its model. Lives in the ktree
+// project, which fetches and builds the tree (debianLib()).
+import { test, expect } from '@playwright/test';
+import { DEFAULT_DEVICE } from '../../harness/device/mmio.ts';
+import { loadRevision } from '../../harness/drivers/registry.ts';
+import { judge } from '../../harness/oracle/judge.ts';
+import { runCase } from '../../harness/runners/sim.ts';
+import { checkStream } from '../../harness/runners/simCheck.ts';
+import type { CaseSpec } from '../../harness/runners/types.ts';
+import { streamFrom } from '../engine/drivers-helpers.ts';
+import { DEBIAN, MODEL, debianLib } from './trees.ts';
+
+const spec = (src: string, dst: string, o: Partial<CaseSpec> = {}): CaseSpec => ({
+  src, dst, workload: 'kernel-crypto', scenario: 'single-hop', transfer: 'single', device: DEFAULT_DEVICE,
+  requests: 8, inflight: 2, requestSize: 256, seed: 4, ...o,
+});
+
+let libPath = '';
+test.beforeAll(() => {
+  libPath = debianLib().libPath;
+});
+
+test('loadRevision(ktree:debian-6.1) is an isolated external revision', () => {
+  const r = loadRevision(DEBIAN);
+  expect([r.id, r.kind, r.kernel]).toEqual([DEBIAN, 'external', '6.1.192']);
+  expect(r.childLib).toBe(libPath);
+});
+
+test('runCase and checkStream by id agree with the Debian model', () => {
+  for (const s of [spec(DEBIAN, DEBIAN), spec('hisi-acc/v6.16', DEBIAN), spec(DEBIAN, 'hisi-acc/v5.18')]) {
+    const real = runCase(s);
+    expect(real.harnessError).toBeNull();
+    const model = runCase({ ...s, src: s.src.replace(DEBIAN, MODEL), dst: s.dst.replace(DEBIAN, MODEL) });
+    expect(judge(real), `${s.src} -> ${s.dst}`).toEqual(judge(model));
+    expect(Buffer.from(real.stream!).equals(Buffer.from(model.stream!))).toBe(true);
+  }
+  const stream = streamFrom('v6.16', 'kernel-crypto');
+  const c = checkStream({ rev: DEBIAN, stream });
+  expect(c.harnessError).toBeUndefined();
+  expect([c.accepted, c.rev]).toEqual([true, DEBIAN]);
+  expect(c.restored.eqeDma).toBe(Buffer.from(stream).readBigUInt64LE(144));
+  const m = checkStream({ rev: MODEL, stream, transfer: 'chunks:40,136' });
+  const r = checkStream({ rev: DEBIAN, stream, transfer: 'chunks:40,136' });
+  expect([r.accepted, r.errno, r.stage]).toEqual([m.accepted, m.errno, m.stage]);
+});
