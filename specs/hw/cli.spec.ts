@@ -8,19 +8,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { quoteArgv } from '../../harness/runners/lab/transport.ts';
 import { parseInventory } from '../../harness/runners/lab/inventory.ts';
-import type { StandinConfig } from '../../harness/vfio/kernel/standin/config.ts';
-import { fakeSysfs, VF_A } from './fixtures.ts';
+import { hostConfig, VF_A } from './fixtures.ts';
 
 const MAIN = resolve('harness/cli/main.ts');
 const CLI = [process.execPath, '--import', 'tsx', MAIN];
-
-function hostConfig(dir: string, name: string, revision: string, kernel: string): string {
-  const sysfsRoot = fakeSysfs([{ bdf: VF_A, driver: 'hisi_acc_vfio_pci', group: 12, cdev: 3 }], join(dir, `${name}-sys`));
-  const cfg: StandinConfig = { sysfsRoot, host: name, kernelRelease: kernel, devices: [{ bdf: VF_A, group: 12, cdev: 3, revision }] };
-  const p = join(dir, `${name}.json`);
-  writeFileSync(p, JSON.stringify(cfg));
-  return p;
-}
 
 function cli(args: string[], standin: string, lockDir: string) {
   const r = spawnSync(CLI[0], [...CLI.slice(1), ...args], {

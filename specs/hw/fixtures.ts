@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StandinHost } from '../../harness/vfio/kernel/standin/host.ts';
 import { FakeHisiDevice, type FakeDeviceOptions } from '../../harness/vfio/kernel/standin/fake-device.ts';
+import type { StandinConfig } from '../../harness/vfio/kernel/standin/config.ts';
 
 export interface FakePci {
   bdf: string;
@@ -53,4 +54,13 @@ export function standin(devs: Array<{ bdf: string; group: number; cdev: number; 
     });
   }
   return { host, models };
+}
+
+/** A stand-in host config file (one VF of `revision` on a fake sysfs) for the CLI's MIGCOMPAT_VFIO_STANDIN. */
+export function hostConfig(dir: string, name: string, revision: string, kernel: string): string {
+  const sysfsRoot = fakeSysfs([{ bdf: VF_A, driver: 'hisi_acc_vfio_pci', group: 12, cdev: 3 }], join(dir, `${name}-sys`));
+  const cfg: StandinConfig = { sysfsRoot, host: name, kernelRelease: kernel, devices: [{ bdf: VF_A, group: 12, cdev: 3, revision }] };
+  const p = join(dir, `${name}.json`);
+  writeFileSync(p, JSON.stringify(cfg));
+  return p;
 }

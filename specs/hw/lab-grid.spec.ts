@@ -7,18 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Summary } from '../../harness/report/record.ts';
-import type { StandinConfig } from '../../harness/vfio/kernel/standin/config.ts';
-import { fakeSysfs, VF_A } from './fixtures.ts';
+import { hostConfig, VF_A } from './fixtures.ts';
 
 const CLI = [process.execPath, '--import', 'tsx', resolve('harness/cli/main.ts')];
-
-function hostConfig(dir: string, name: string, revision: string, kernel: string): string {
-  const sysfsRoot = fakeSysfs([{ bdf: VF_A, driver: 'hisi_acc_vfio_pci', group: 12, cdev: 3 }], join(dir, `${name}-sys`));
-  const cfg: StandinConfig = { sysfsRoot, host: name, kernelRelease: kernel, devices: [{ bdf: VF_A, group: 12, cdev: 3, revision }] };
-  const p = join(dir, `${name}.json`);
-  writeFileSync(p, JSON.stringify(cfg));
-  return p;
-}
 
 test('lab --pairs writes summary.json, matrix.md, matrix.html and a history line through the grid code', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mc-labgrid-'));
