@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_DEVICE } from '../device/mmio.ts';
 import { loadRevision } from '../drivers/registry.ts';
-import { writeFileAtomic } from '../report/atomic.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
 import { writeBundle, type ProfileSnapshot } from '../report/bundle.ts';
 import { toJson } from '../util/hex.ts';
 import { FindingsLedger, loadRegistry, PROPERTIES, type PropertyName, type Violation } from './findings.ts';

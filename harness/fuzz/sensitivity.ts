@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { Outcome } from '../oracle/types.ts';
 import { toJson } from '../util/hex.ts';
-import { writeFileAtomic as writeAtomic } from '../report/atomic.ts';
+import { writeFileAtomic as writeAtomic } from '../util/atomic.ts';
 import { FIELDS_V1, FIELDS_V2, LENGTH_FIELD } from './streamFields.ts';
 
 // rows in stream order (V2 names first where the layouts differ), then length and delivery

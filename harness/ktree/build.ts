@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { UsageError } from '../util/usage-error.ts';
-import { makeDirAtomic } from './atomic.ts';
+import { makeDirAtomic } from '../util/atomic.ts';
 import { libsDir } from './paths.ts';
 import { DRIVER_DIR, treeFileList } from './tree.ts';
 

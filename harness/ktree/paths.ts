@@ -7,7 +7,6 @@ export function cacheRoot(): string {
   return migcompatCache('ktree');
 }
 
-export const debsDir = (): string => join(cacheRoot(), 'debs');
 /** extracted trees, one folder per package version ("debian-6.1.192-2") */
 export const treesDir = (): string => join(cacheRoot(), 'trees');
 /** built libraries, one per source hash */

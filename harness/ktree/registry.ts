@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Revision } from '../drivers/revision.ts';
 import { UsageError } from '../util/usage-error.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
 import { buildTree, type BuildResult } from './build.ts';
 import { KtreeDriver } from './driver.ts';
 import { fetchDebian, makefileVersion } from './fetch.ts';

@@ -20,7 +20,7 @@ import { OUTCOMES } from '../oracle/types.ts';
 import type { CaseSpec } from '../runners/types.ts';
 import { toJson } from '../util/hex.ts';
 import { UsageError } from '../util/usage-error.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
 
 export const BUNDLE_FORMAT = 'migcompat-bundle';
 export const BUNDLE_VERSION = 1;

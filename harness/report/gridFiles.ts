@@ -6,7 +6,7 @@ import { dirname, join, relative } from 'node:path';
 import type { Evidence, Outcome, Verdict } from '../oracle/types.ts';
 import { toJson } from '../util/hex.ts';
 import type { KnownDefect } from '../matrix/types.ts';
-import { appendLine, writeFileAtomic } from './atomic.ts';
+import { appendLine, writeFileAtomic } from '../util/atomic.ts';
 import { BUNDLE_RUNNERS, streamHex, timelineDigest, writeBundle, type BundleRunner, type ProfileSnapshot } from './bundle.ts';
 import { previousSummary, readHistory } from './history.ts';
 import { renderHtml } from './html.ts';

@@ -3,3 +3,8 @@
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/** A tool, package or archive entry the machine lacks: one line naming what to install, exit 2. */
+export class MissingDependencyError extends UsageError {
+  override name = 'MissingDependencyError';
+}

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cachedDir, cacheRoot, safeName } from './cache.ts';
-import { archiveVersions, downloadAndUnpack, installedVersion, requireProgram } from './debian.ts';
+import { archiveVersions, downloadAndUnpack, installedVersion, requireProgram } from '../../util/debian.ts';
 import { MissingDependencyError } from './errors.ts';
 
 export interface QemuBuild {
@@ -47,13 +47,11 @@ export function installedBuild(): QemuBuild {
 export async function unpackedBuild(debVersion: string): Promise<QemuBuild> {
   const dir = join(cacheRoot(), 'qemu-builds', safeName(debVersion));
   await cachedDir(dir, async (tmp) => {
-    const debs = join(tmp, 'debs');
-    mkdirSync(debs);
     // -common is arch-dependent too, but a binNMU (+bN) may exist for one and not the other
     const common = archiveVersions('qemu-system-common').find((v) => v === debVersion) ??
       archiveVersions('qemu-system-common').find((v) => v === debVersion.replace(/\+b\d+$/, ''));
     if (!common) throw new MissingDependencyError(`no qemu-system-common matching qemu-system-x86 ${debVersion}`);
-    downloadAndUnpack([{ name: 'qemu-system-x86', version: debVersion }, { name: 'qemu-system-common', version: common }], debs, join(tmp, 'root'));
+    downloadAndUnpack([{ name: 'qemu-system-x86', version: debVersion }, { name: 'qemu-system-common', version: common }], join(tmp, 'root'));
   });
   const root = join(dir, 'root');
   const env = { QEMU_MODULE_DIR: join(root, LIBDIR) };

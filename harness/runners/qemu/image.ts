@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSy
 import { basename, join } from 'node:path';
 import { cachedDir, cacheRoot, safeName } from './cache.ts';
 import { cpioNewcGz, type CpioEntry } from './cpio.ts';
-import { archiveVersions, downloadAndUnpack, installedVersion, metaDependency, requireProgram } from './debian.ts';
+import { archiveVersions, downloadAndUnpack, installedVersion, metaDependency, requireProgram } from '../../util/debian.ts';
 import { MissingDependencyError } from './errors.ts';
 import { guestInit } from './guestInit.ts';
 import { DEFAULT_WORKLOAD, WORKLOAD_KEY, paramsFile } from './workload.ts';
@@ -151,11 +151,9 @@ function sharedLibs(bins: string[]): string[] {
 
 async function buildImage(src: ImageSources, out: string, log: (s: string) => void): Promise<void> {
   const work = join(out, 'work');
-  const debs = join(work, 'debs');
   const root = join(work, 'root');
-  mkdirSync(debs, { recursive: true });
   log(`apt-get download ${src.kernelPackage}=${src.kernelVersion}`);
-  downloadAndUnpack([{ name: src.kernelPackage, version: src.kernelVersion }], debs, root);
+  downloadAndUnpack([{ name: src.kernelPackage, version: src.kernelVersion }], root);
   const kreleases = readdirSync(join(root, 'lib', 'modules'));
   const krel = kreleases[0];
   if (!krel) throw new MissingDependencyError(`${src.kernelPackage} has no lib/modules`);
