@@ -13,7 +13,7 @@ import {
 import { fail, ok, type ErrnoName, type IoResult } from '../util/errno.ts';
 import { hex64 } from '../util/hex.ts';
 import { HangError, type MigrationDriver } from '../vfio/driver.ts';
-import { walkArcs, type ArcWalker } from '../vfio/fsm.ts';
+import { walkArcs, type ArcWalker, type VfioCore } from '../vfio/fsm.ts';
 import { MIG_FLAG, type DataFd, type MigState } from '../vfio/types.ts';
 import { MigFile, type MigFileHooks } from './migFile.ts';
 import { drain, mailbox, mailboxIdle, pfVftRead, poll, ringDoorbell, vftQpBase, vftQpNum } from './qm.ts';
@@ -38,6 +38,7 @@ export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFile
   readonly migrationFlags: number;
   /** ArcWalker: the flags the core's next-step table is read with, and the name of a hang */
   readonly flags: number;
+  readonly core: VfioCore;
   readonly where: string;
   /** MigFileHooks (R1+ PRECOPY_INFO; pre-v6.8 offset-blind copy) */
   readonly precopyIoctl: boolean;
@@ -63,6 +64,7 @@ export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFile
     this.vfQmState = traits.initialVfQmState === 'not-ready' ? QM_NOT_READY : QM_READY;
     this.fdSeq = 10; // per binding, so a case's timeline does not depend on earlier cases
     this.flags = this.migrationFlags;
+    this.core = traits.vfioCore;
     this.where = `${revId} set_device_state`;
     this.precopyIoctl = traits.preCopy;
     this.offsetBlind = traits.fdOffset === 'buffer-start';

@@ -2,6 +2,7 @@
 // (DESIGN.md "Revisions are data"). Each trait names the reference section it comes from; the
 // YAML files in specs/revisions/hisi-acc/ give one value per trait per revision.
 import { ACC_DEV_MAGIC_V1, ACC_DEV_MAGIC_V2 } from '../formats/accVfData.ts';
+import { VFIO_CORES, type VfioCore } from '../vfio/fsm.ts';
 
 /** What the source writes at bytes 0..39 (A.1, A.3). */
 export interface WriteRule {
@@ -65,6 +66,11 @@ export interface Traits {
    * check or a load sets it, so start_device on a VF that was never a destination rings no doorbell.
    */
   vftReadAtOpen: boolean;
+  /**
+   * The VFIO core of the kernel this revision ships in (docs/uapi.md): its state table and skip
+   * loop decide each arc, and on `skip-loop` kernels STOP_COPY→PRE_COPY never returns.
+   */
+  vfioCore: VfioCore;
 }
 
 type Kind =
@@ -94,6 +100,7 @@ export const TRAIT_SCHEMA: Record<keyof Traits, Kind> = {
   closeReleasesFds: { t: 'bool' },
   pfCtrlMode: { t: 'bool' },
   vftReadAtOpen: { t: 'bool' },
+  vfioCore: { t: 'enum', values: VFIO_CORES },
 };
 export const TRAIT_NAMES = Object.keys(TRAIT_SCHEMA) as (keyof Traits)[];
 

@@ -113,10 +113,12 @@ export interface UapiModel {
   nextFdId: number;
   /** states a failed SET may leave the device in (the request's path), or null when known exactly */
   uncertain: MigState[] | null;
+  /** a known finding left a SET that never returns: no later command can run */
+  hung: boolean;
 }
 
 export function newModel(flags: number): UapiModel {
-  return { flags, state: 'RUNNING', open: true, fds: [], nextFdId: 0, uncertain: null };
+  return { flags, state: 'RUNNING', open: true, fds: [], nextFdId: 0, uncertain: null, hung: false };
 }
 
 /** The session that a state keeps alive: saving group keeps 'save', RESUMING keeps 'resume'. */

@@ -39,33 +39,63 @@ export const NEXT_STEP: Record<MigState, Row> = {
 export const isSupported = (state: MigState, flags: number): boolean =>
   (STATE_FLAGS[state] & flags) === STATE_FLAGS[state];
 
-/** Bound on the "skip unsupported states" loop: the table has 8 rows, so a longer chain is a cycle. */
-const SKIP_BOUND = 8;
+/**
+ * Which VFIO core a kernel runs (docs/uapi.md "The core's state walk per kernel"). They differ in
+ * the states their table knows and in the loop that skips unsupported states:
+ * - `no-precopy` (up to v6.1, Debian 6.1): six states, no PRE_COPY/PRE_COPY_P2P (requesting them is
+ *   EINVAL); its skip loop never meets ERROR for a valid request.
+ * - `skip-loop` (v6.2, commit 4db52602a607, until the fix): eight states; the skip loop has no exit
+ *   at ERROR, whose flags are all ones, so the blocked arcs STOP_COPY→PRE_COPY(_P2P) spin forever on
+ *   a PRE_COPY device, holding the device's state mutex (a soft lockup).
+ * - `fixed-loop`: the loop stops at ERROR and the request fails with EINVAL ("vfio: prevent infinite
+ *   loop in vfio_mig_get_next_state() on blocked arc", applied for v7.2, lore
+ *   SYBPR01MB7881290BBDE79B61AE6A017FAF122@SYBPR01MB7881.ausprd01.prod.outlook.com; Debian 6.12.96).
+ */
+export type VfioCore = 'no-precopy' | 'skip-loop' | 'fixed-loop';
+export const VFIO_CORES: readonly VfioCore[] = ['no-precopy', 'skip-loop', 'fixed-loop'];
+/** The core models assume when nothing names one. */
+export const DEFAULT_CORE: VfioCore = 'fixed-loop';
+
+const SIX_STATES = new Set<MigState>(['ERROR', 'STOP', 'RUNNING', 'STOP_COPY', 'RESUMING', 'RUNNING_P2P']);
 
 /**
- * One step (vfio_mig_get_next_state): EINVAL when cur or target is unsupported or the result is
- * ERROR; otherwise the single arc cur→next the driver is asked to perform. Same state returns itself.
+ * One step (vfio_mig_get_next_state): EINVAL when cur or target is unknown to the core or
+ * unsupported, or when the step resolves to ERROR; otherwise the single arc cur→next the driver is
+ * asked to perform. Where the core's skip loop would never end, a HangError: the kernel's loop is
+ * deterministic, so a state seen twice means it spins forever (no bound of ours decides this).
  */
-export function nextStep(cur: MigState, target: MigState, flags: number): IoResult<MigState> {
+export function nextStep(cur: MigState, target: MigState, flags: number, core: VfioCore = DEFAULT_CORE): IoResult<MigState> {
+  if (core === 'no-precopy' && (!SIX_STATES.has(cur) || !SIX_STATES.has(target))) return fail('EINVAL');
   if (!isSupported(cur, flags) || !isSupported(target, flags)) return fail('EINVAL');
   let next = NEXT_STEP[cur][target];
-  for (let i = 0; !isSupported(next, flags); i++) {
-    if (i >= SKIP_BOUND) return fail('EINVAL');
+  const seen = new Set<MigState>();
+  while (!isSupported(next, flags)) {
+    if (core === 'fixed-loop' && next === 'ERROR') break;
+    if (seen.has(next)) {
+      throw new HangError(`vfio_mig_get_next_state (${core}): the skip loop cycles at ${next} for ${cur}->${target}`, []);
+    }
+    seen.add(next);
     next = NEXT_STEP[next][target];
   }
   return next === 'ERROR' ? fail('EINVAL') : ok(next);
 }
 
-/** Bound on the arcs of one SET request: the longest real path has 3 arcs. */
+/**
+ * Bound on the arcs of one SET request: the longest real path has 3 arcs. A walk past it is a
+ * driver whose state does not follow its arcs, reported as a hang (HangError), never an errno.
+ */
 export const WALK_BOUND = 8;
 
-/** The arcs a SET request resolves to, without performing them (cur first, target last). */
-export function resolvePath(cur: MigState, target: MigState, flags: number): IoResult<MigState[]> {
+/**
+ * The arcs a SET request resolves to, without performing them (cur first, target last): what a
+ * kernel with this core does when every arc succeeds. A HangError where the core would spin.
+ */
+export function resolvePath(cur: MigState, target: MigState, flags: number, core: VfioCore = DEFAULT_CORE): IoResult<MigState[]> {
   const path: MigState[] = [cur];
   let s = cur;
   while (s !== target) {
-    if (path.length > WALK_BOUND) return fail('EINVAL');
-    const n = nextStep(s, target, flags);
+    if (path.length > WALK_BOUND) throw new HangError(`resolvePath ${cur}->${target}`, path.slice(1).map((x, i) => `${path[i]}->${x}`));
+    const n = nextStep(s, target, flags, core);
     if (!n.ok) return n;
     s = n.value;
     path.push(s);
@@ -79,6 +109,8 @@ export interface ArcWalker<F> {
   /** record the state the arc reached */
   set(s: MigState): void;
   flags: number;
+  /** the kernel's VFIO core the walk asks for each step (default fixed-loop) */
+  core?: VfioCore;
   /** perform one arc; a value is a data fd opened by that arc */
   arc(from: MigState, to: MigState): IoResult<F | null>;
   /** called after each arc with its result (timeline) */
@@ -99,7 +131,14 @@ export function walkArcs<F>(w: ArcWalker<F>, target: MigState): IoResult<F | nul
   while (w.get() !== target) {
     if (arcs.length >= WALK_BOUND) throw new HangError(w.where, arcs);
     const from = w.get();
-    const n = nextStep(from, target, w.flags);
+    let n: IoResult<MigState>;
+    try {
+      n = nextStep(from, target, w.flags, w.core);
+    } catch (e) {
+      // the core itself never returns: the SET hangs before asking the driver for this arc
+      if (!(e instanceof HangError)) throw e;
+      throw new HangError(e.where, arcs);
+    }
     if (!n.ok) return n;
     let r: IoResult<F | null>;
     try {

@@ -5,6 +5,13 @@ import { nextStep, resolvePath, walkArcs, isSupported, STATE_FLAGS, WALK_BOUND }
 import { HangError } from '../../harness/vfio/driver.ts';
 import { MIG_STATE_NAMES, type MigState } from '../../harness/vfio/types.ts';
 import { ok } from '../../harness/util/errno.ts';
+import { GuestMemory, QmVf } from '../../harness/device/index.ts';
+import { DEFAULT_DEVICE } from '../../harness/device/mmio.ts';
+import { loadRevision } from '../../harness/drivers/registry.ts';
+import { SimClock } from '../../harness/util/clock.ts';
+import { Rng } from '../../harness/util/rng.ts';
+import { Timeline } from '../../harness/util/timeline.ts';
+import { SimVfioDevice } from '../../harness/vfio/sim.ts';
 
 const path = (cur: MigState, target: MigState, flags: number) => {
   const r = resolvePath(cur, target, flags);
@@ -109,5 +116,56 @@ test.describe('driver walk', () => {
     expect((err as HangError).arcs.length).toBe(8);
     expect((err as HangError).arcs[0]).toBe('RUNNING->STOP');
     expect(state).toBe('RUNNING');
+  });
+});
+
+test.describe('the core per kernel (vfioCore)', () => {
+  const hangOf = (f: () => unknown): HangError | null => {
+    try {
+      f();
+      return null;
+    } catch (e) {
+      if (e instanceof HangError) return e;
+      throw e;
+    }
+  };
+  test('skip-loop (v6.2 until the fix): STOP_COPY -> PRE_COPY(_P2P) never returns on a PRE_COPY device', () => {
+    expect(hangOf(() => nextStep('STOP_COPY', 'PRE_COPY', 0x5, 'skip-loop'))?.where).toMatch(/skip loop cycles at ERROR for STOP_COPY->PRE_COPY/);
+    expect(hangOf(() => nextStep('STOP_COPY', 'PRE_COPY_P2P', 0x7, 'skip-loop'))).not.toBeNull();
+    expect(hangOf(() => resolvePath('STOP_COPY', 'PRE_COPY', 0x5, 'skip-loop'))).not.toBeNull();
+    // without PRE_COPY in the flags the target check refuses first: no loop at all
+    expect(nextStep('STOP_COPY', 'PRE_COPY', 0x1, 'skip-loop')).toEqual({ ok: false, errno: 'EINVAL' });
+  });
+  test('fixed-loop stops at ERROR: the same requests fail with EINVAL', () => {
+    expect(nextStep('STOP_COPY', 'PRE_COPY', 0x5, 'fixed-loop')).toEqual({ ok: false, errno: 'EINVAL' });
+    expect(nextStep('STOP_COPY', 'PRE_COPY_P2P', 0x7, 'fixed-loop')).toEqual({ ok: false, errno: 'EINVAL' });
+  });
+  test('no-precopy (up to 6.1) knows six states: PRE_COPY is EINVAL whatever the flags', () => {
+    expect(nextStep('RUNNING', 'PRE_COPY', 0x5, 'no-precopy')).toEqual({ ok: false, errno: 'EINVAL' });
+    expect(nextStep('PRE_COPY', 'RUNNING', 0x5, 'no-precopy')).toEqual({ ok: false, errno: 'EINVAL' });
+  });
+  test('everywhere else the three cores walk the same arcs', () => {
+    for (const flags of [0x1, 0x3, 0x5, 0x7]) for (const a of MIG_STATE_NAMES) for (const b of MIG_STATE_NAMES) {
+      const fixed = resolvePath(a, b, flags, 'fixed-loop');
+      const skip = hangOf(() => resolvePath(a, b, flags, 'skip-loop')) ?? resolvePath(a, b, flags, 'skip-loop');
+      const blocked = a === 'STOP_COPY' && (b === 'PRE_COPY' || b === 'PRE_COPY_P2P') && isSupported(b, flags);
+      if (blocked) expect(skip).toBeInstanceOf(HangError);
+      else expect(skip).toEqual(fixed);
+      const six = (s: MigState) => s !== 'PRE_COPY' && s !== 'PRE_COPY_P2P';
+      if (six(a) && six(b)) expect(resolvePath(a, b, flags, 'no-precopy')).toEqual(fixed);
+    }
+  });
+  test('a revision model walks with its kernel core: on v7.0 the SET hangs before any arc, recorded as HANG', () => {
+    const rev = loadRevision('v7.0');
+    expect(rev.traits?.vfioCore).toBe('skip-loop');
+    const clock = new SimClock();
+    const tl = new Timeline(clock);
+    const host = new QmVf({ config: DEFAULT_DEVICE, memory: new GuestMemory(1), clock, timeline: tl, side: 'src', rng: new Rng(1) });
+    const dev = new SimVfioDevice('vf', rev.bind({ host, config: DEFAULT_DEVICE, timeline: tl, side: 'src' }), tl, 'src');
+    expect(dev.setState('STOP_COPY').ok).toBe(true);
+    const e = hangOf(() => dev.setState('PRE_COPY'));
+    expect(e?.where).toMatch(/vfio_mig_get_next_state \(skip-loop\)/);
+    expect(e?.arcs).toEqual([]);
+    expect(tl.events.at(-1)).toMatchObject({ kind: 'set-state', errno: 'HANG' });
   });
 });

@@ -11,9 +11,17 @@ import { DEFAULT_DEVICE } from '../../harness/device/mmio.ts';
 import { runFuzz } from '../../harness/fuzz/run.ts';
 import { replayFuzzCommand } from '../../harness/fuzz/replay.ts';
 import { readBundle } from '../../harness/report/bundle.ts';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { loadRevision } from '../../harness/drivers/registry.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/** v7.0's driver on a kernel whose core has the blocked-arc fix: a what-if profile, as a user writes one. */
+function fixedCoreV70(): string {
+  const f = join(mkdtempSync(join(tmpdir(), 'mc-rev-')), 'v7.0-fixed-core.yaml');
+  writeFileSync(f, 'id: what-if/v7.0-fixed-core\ntitle: v7.0 driver on a core with the blocked-arc fix\nkernel: hypothetical\nextends: hisi-acc/v7.0\ntraits:\n  vfioCore: fixed-loop\n');
+  return loadRevision(f).id;
+}
 
 const noNew = (r: PropertyResult) => expect(r.failed, r.report ?? '').toBe(false);
 
@@ -92,8 +100,12 @@ test('uapi: a known finding replays from its seed, path and replayPath without t
   expect(String(first.violation?.minimal.commands)).toMatch(/reset\(\)$/);
   const again = uapiProperty(t, { seed: 1, numRuns: 1, path: first.violation!.path, replayPath: first.violation!.replayPath }, new FindingsLedger([]));
   expect(again.violation?.kind).toBe('reset-keeps-state');
-  // v7.0 has the reset_done fix: the same search finds nothing there
-  const fixed = uapiProperty(await engineTarget({ revisions: ['hisi-acc/v7.0'] }), { seed: 1, numRuns: 300 }, new FindingsLedger([]));
+  // v7.0 has the reset_done fix but still the v6.2 core: the search finds the core's blocked-arc hang
+  const v70 = uapiProperty(await engineTarget({ revisions: ['hisi-acc/v7.0'] }), { seed: 1, numRuns: 300 }, new FindingsLedger([]));
+  expect(v70.violation?.kind).toBe('step-never-ends');
+  expect(String(v70.violation?.minimal.commands)).toBe('set(STOP_COPY),set(PRE_COPY)');
+  // v7.0 on a kernel with the fixed core: nothing left to find
+  const fixed = uapiProperty(await engineTarget({ revisions: [fixedCoreV70()] }), { seed: 1, numRuns: 300 }, new FindingsLedger([]));
   expect(fixed.failed, fixed.report ?? '').toBe(false);
 });
 
