@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import YAML from 'yaml';
 import { UsageError } from '../util/usage-error.ts';
+import { CITATION_FORMS, parseCitation } from '../util/citations.ts';
 
 export const PROPERTIES = ['stream', 'transfer', 'config', 'uapi', 'transparency'] as const;
 export type PropertyName = (typeof PROPERTIES)[number];
@@ -16,7 +17,8 @@ export interface KnownFinding {
   kind: string;
   revisions: string[];
   summary: string;
-  reference?: string;
+  /** citations of where the behaviour is documented (docs/reference.md#how-to-cite) */
+  reference?: string[];
   /** the minimal case, as the property prints it */
   minimal: Record<string, unknown>;
 }
@@ -56,6 +58,13 @@ export function loadRegistry(path = DEFAULT_REGISTRY): KnownFinding[] {
     if (!Array.isArray(f.revisions)) throw new UsageError(`${where}: 'revisions' must be a list`);
     if (ids.has(String(f.id))) throw new UsageError(`${where}: duplicate id '${String(f.id)}'`);
     ids.add(String(f.id));
+    if (f.reference !== undefined) {
+      if (!Array.isArray(f.reference) || f.reference.length === 0) throw new UsageError(`${where}: 'reference' must be a list of citations (${CITATION_FORMS})`);
+      for (const r of f.reference) {
+        const c = typeof r === 'string' ? parseCitation(r) : { error: `${JSON.stringify(r)} is not a citation (${CITATION_FORMS})` };
+        if ('error' in c) throw new UsageError(`${where}: reference: ${c.error}`);
+      }
+    }
     return f as unknown as KnownFinding;
   });
 }

@@ -9,6 +9,7 @@ import { OUTCOMES, type Outcome } from '../oracle/types.ts';
 import type { ScenarioName, WorkloadName } from '../runners/types.ts';
 import { parsePlan, planText } from '../transfer/plan.ts';
 import { UsageError } from '../util/usage-error.ts';
+import { CITATION_FORMS, parseCitation } from '../util/citations.ts';
 import { RUNNER_KINDS, type RunnerKind } from './runnerKinds.ts';
 import { DIRECTIONS, MATRIX_RUNNERS, type DeviceCombine, type Direction, type ExpectRule, type KnownDefect, type Matrix, type MatrixRunner, type RuleWhen } from './types.ts';
 
@@ -247,7 +248,10 @@ function parseKnown(v: unknown, bad: Bad, str: (k: string, v: unknown) => string
     for (const k of Object.keys(o)) if (k !== 'description' && k !== 'link') bad(`known.${id}.${k}`, "'description' or 'link'", k);
     const description = str(`known.${id}.description`, o.description);
     if (description.includes('\n')) bad(`known.${id}.description`, 'one line', description);
-    out[id] = { id, description, link: str(`known.${id}.link`, o.link) };
+    const link = str(`known.${id}.link`, o.link);
+    const cited = parseCitation(link);
+    if ('error' in cited) bad(`known.${id}.link`, `a citation (${CITATION_FORMS})`, link);
+    out[id] = { id, description, link };
   }
   return out;
 }

@@ -13,10 +13,11 @@ export const DIRECTIONS: readonly Direction[] = ['old-new', 'new-old', 'same-ver
 /** How device configurations combine with the other axes. */
 export type DeviceCombine = 'all' | 'rotate';
 
-/** A declared upstream defect: one line and where the reference explains it. */
+/** A declared upstream defect: one line and where it is documented. */
 export interface KnownDefect {
   id: string;
   description: string;
+  /** a citation (docs/reference.md#how-to-cite): a repository heading, an upstream commit or a lore message id */
   link: string;
 }
 

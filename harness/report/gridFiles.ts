@@ -7,6 +7,7 @@ import type { Evidence, Outcome, Verdict } from '../oracle/types.ts';
 import { toJson } from '../util/hex.ts';
 import type { KnownDefect } from '../matrix/types.ts';
 import { appendLine, writeFileAtomic } from '../util/atomic.ts';
+import { citationHref, parseCitation } from '../util/citations.ts';
 import { BUNDLE_RUNNERS, streamHex, timelineDigest, writeBundle, type BundleRunner, type ProfileSnapshot } from './bundle.ts';
 import { previousSummary, readHistory } from './history.ts';
 import { renderHtml } from './html.ts';
@@ -93,12 +94,18 @@ export function writeRunFiles(dir: string, records: CaseRecord[], opts: GridFile
     return opts.replay ? opts.replay(c, bundle) : bundle ? replayCommand(bundle) : null;
   };
   writeFileAtomic(join(dir, 'summary.json'), toJson(summary) + '\n');
-  writeFileAtomic(join(dir, 'matrix.md'), summaryMarkdown(summary, replay));
+  // known-defect citations link to the repository's docs relative to this run folder, or upstream
+  const citeHref = (link: string) => {
+    const c = parseCitation(link);
+    return 'error' in c ? null : citationHref(c, dir);
+  };
+  writeFileAtomic(join(dir, 'matrix.md'), summaryMarkdown(summary, replay, citeHref));
   const line = historyLine(summary);
   const shownHistory = [...history.filter((h) => h.runId !== runId), line];
   writeFileAtomic(join(dir, 'matrix.html'), renderHtml(summary, {
     replay,
     reportLink: (c) => (c.reportTestId ? `playwright/index.html#?testId=${encodeURIComponent(c.reportTestId)}` : null),
+    citeHref,
     history: shownHistory,
   }));
   if (opts.history !== false) appendLine(join(root, 'history.jsonl'), JSON.stringify(line));

@@ -20,6 +20,8 @@ export interface HtmlOptions {
   replay(c: CaseRecord): string | null;
   /** link to the case in Playwright's HTML report, relative to the page */
   reportLink(c: CaseRecord): string | null;
+  /** href of a known defect's citation, relative to the page (null: not a citation) */
+  citeHref(link: string): string | null;
   history: HistoryLine[];
 }
 
@@ -29,7 +31,9 @@ function caseChip(c: CaseRecord, changed: boolean, o: HtmlOptions): string {
     c.artifacts.bundle ? `<a href="${esc(c.artifacts.bundle)}">bundle</a>` : '',
     o.reportLink(c) ? `<a href="${esc(o.reportLink(c) as string)}">test report</a>` : '',
   ].filter(Boolean).join(' · ');
-  const known = c.known ? `<div>known defect <b>${esc(c.known.id)}</b>: ${esc(c.known.description)} (${esc(c.known.link)})</div>` : '';
+  const knownHref = c.known ? o.citeHref(c.known.link) : null;
+  const knownLink = c.known ? (knownHref ? `<a class="cite" href="${esc(knownHref)}">${esc(c.known.link)}</a>` : esc(c.known.link)) : '';
+  const known = c.known ? `<div>known defect <b>${esc(c.known.id)}</b>: ${esc(c.known.description)} (${knownLink})</div>` : '';
   const detail =
     `<div class="detail"><div class="t">${esc(c.title)}</div>` +
     `<div><b>${esc(c.actual)}</b> (expected ${esc(expectedText(c))}, ${esc(c.rule)}; ${esc(c.status)})</div>` +

@@ -31,7 +31,8 @@ export function countsLine(s: Summary): string {
     (s.previousRunId ? `; ${s.changed.length} changed since ${s.previousRunId}` : '');
 }
 
-export function summaryMarkdown(s: Summary, replay: (c: CaseRecord) => string | null): string {
+/** `citeHref` turns a known defect's citation into a link relative to the file (null: shown as text). */
+export function summaryMarkdown(s: Summary, replay: (c: CaseRecord) => string | null, citeHref: (link: string) => string | null = () => null): string {
   const out = [`# migcompat matrix run ${s.runId}`, '', countsLine(s), '',
     'Cells: one letter per case (device): **M** migrated, **R** refused, **B** broken, **E** error; `*` declared known defect, `!` unexpected.', ''];
   out.push(gridMarkdown(s));
@@ -49,7 +50,10 @@ export function summaryMarkdown(s: Summary, replay: (c: CaseRecord) => string | 
   for (const c of s.cases) if (c.known) known.set(c.known.id, { d: c.known, n: (known.get(c.known.id)?.n ?? 0) + 1 });
   if (known.size) {
     out.push('## Declared known defects', '');
-    for (const [id, { d, n }] of known) out.push(`- \`${id}\` (${n} cases): ${d?.description} See ${d?.link}.`);
+    for (const [id, { d, n }] of known) {
+      const href = d ? citeHref(d.link) : null;
+      out.push(`- \`${id}\` (${n} cases): ${d?.description} See ${href ? `[${d?.link}](${href})` : d?.link}.`);
+    }
     out.push('');
   }
   if (s.changed.length) {

@@ -20,8 +20,8 @@ workloads: [no-driver]
 transfers: [single]
 devices: { configs: [SEC] }
 known:
-  pretend-refusal: { description: declared on a cell that is refused, link: "reference/hisi-acc-migration.md#C.2" }
-  pretend-fixed: { description: declared on a cell that migrates, link: "reference/hisi-acc-migration.md#C.2" }
+  pretend-refusal: { description: declared on a cell that is refused, link: docs/reference.md#match-check-order-and-errnos }
+  pretend-fixed: { description: declared on a cell that migrates, link: commit 8c6ac1730a97 (v7.0) }
 expect:
   - when: { dst: v5.18 }
     known: pretend-refusal

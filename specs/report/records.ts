@@ -16,7 +16,7 @@ export function record(src: number, dst: number, workload: WorkloadName, transfe
     spec: { src: s, dst: d, workload, transfer, scenario: 'single-hop' as const, device: { ...DEFAULT_DEVICE, type: device },
       requests: 8, inflight: 2, requestSize: 64, seed: 1000 + src * 10 + dst },
     seed: 1000 + src * 10 + dst, expected, rule: known ? 'expect[1]' : 'default',
-    known: known ? { id: 'eqe-dma-v1', description: 'buggy eqe_dma', link: 'reference/hisi-acc-migration.md#E.1' } : null,
+    known: known ? { id: 'eqe-dma-v1', description: 'buggy eqe_dma', link: 'docs/reference.md#fix-xqe-dma-address-error' } : null,
     actual, reason: `${actual} because test`, errno: actual === 'refused' ? 'EFAULT' : null, stage: actual === 'refused' ? 'write' : null,
     streamHex: 'ccaaedfecdcdcdcd', timelineDigest: 'abc', timelineEvents: 3, streamSummary: '176 bytes, layout v1',
   };
