@@ -19,7 +19,7 @@ doc: |
   be stepped over; VFIO bodies are handed to qemu_vfio_device_state.ksy.
 doc-ref:
   - QEMU migration/savevm.c, migration/ram.c, migration/vmstate.c (7.2)
-  - ../shared/reference/hisi-acc-migration.md H.1
+  - docs/reference.md#migration-stream-envelope
 seq:
   - id: header
     type: file_header

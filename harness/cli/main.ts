@@ -1,4 +1,4 @@
-// The `migcompat` command (DESIGN.md "CLI contract"). Exit codes: 0 success, 1 a check failed or a
+// The `migcompat` command (README.md#exit-codes). Exit codes: 0 success, 1 a check failed or a
 // cell was unexpected, 2 bad input with a one-line reason.
 import { commands } from './commands/index.ts';
 import { UsageError } from '../util/usage-error.ts';

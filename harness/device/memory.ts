@@ -4,9 +4,9 @@
 // device checks `contains` first and records the fault itself (the SMMU would), the guest never
 // touches memory it did not allocate, so a throw here is a harness bug.
 //
-// The base is seeded and chosen so both 32-bit halves are non-zero and distinctive
-// (0x000000aX_5aYY0000): a wrongly composed address such as base_l<<32 | head/tail (the R0-R2
-// eqe_dma bug, reference B.2) or a swapped/NULL one never lands inside the span.
+// The base is seeded and chosen so both 32-bit halves are non-zero and distinctive (0x000000aX_5aYY0000): a
+// wrongly composed address such as base_l<<32 | head/tail (the R0-R2 eqe_dma bug,
+// docs/reference.md#event-queue-address-composition) or a swapped/NULL one never lands inside the span.
 
 export class DmaFaultError extends Error {
   override name = 'DmaFaultError';

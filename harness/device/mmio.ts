@@ -1,17 +1,17 @@
 // What a host driver (model or real code) sees of one HiSilicon QM VF: two MMIO windows and the
 // firmware hooks that stand for hardware behaviour the driver source does not show.
 //
-// 'vf' is the VF's migration io_base (reference B.1: the whole VF BAR2 in VF-control mode, or the
-// PF window PF_BAR2 + 0x180000 + vf_id*0x2000 in PF-control mode: the device maps that for us).
-// 'pf' is the PF's BAR2 (VFT, RAS status, isolation config, QM_MIG_REGION_SEL).
+// 'vf' is the VF's migration io_base (docs/reference.md#registers-the-migration-driver-uses: the whole VF
+// BAR2 in VF-control mode, or the PF window PF_BAR2 + 0x180000 + vf_id*0x2000 in PF-control mode: the device
+// maps that for us). 'pf' is the PF's BAR2 (VFT, RAS status, isolation config, QM_MIG_REGION_SEL).
 export type MmioSpace = 'vf' | 'pf';
 
 export interface MmioTarget {
   read32(space: MmioSpace, offset: number): number;
   write32(space: MmioSpace, offset: number, value: number): void;
-  /** 64-bit single store (doorbells, reference F.3) */
+  /** 64-bit single store (doorbells, docs/reference.md#doorbells) */
   write64(space: MmioSpace, offset: number, value: bigint): void;
-  /** 128-bit single store (mailbox at 0x300, reference F.4): lo = bytes 0..7, hi = bytes 8..15 */
+  /** 128-bit single store (mailbox at 0x300, docs/reference.md#mailbox): lo = bytes 0..7, hi = bytes 8..15 */
   write128(space: MmioSpace, offset: number, lo: bigint, hi: bigint): void;
   /** simulated time advances while a driver polls (udelay / readl_poll_timeout) */
   delayUs(us: number): void;
@@ -32,7 +32,7 @@ export interface DeviceConfig {
   qpBase: number;
   /** PF register 0x30 (QM_QUE_ISO_CFG_V) */
   queIsoCfg: number;
-  /** hardware migration mode (reference E.3) */
+  /** hardware migration mode (docs/reference.md#pf-control-mode) */
   hwMode: HwMode;
   /** SR-IOV VF index + 1 */
   vfId: number;

@@ -1,8 +1,9 @@
-// The simulated HiSilicon QM VF: register file (reference B.1), mailbox (F.4), doorbells (F.3),
-// SQ/CQ rings and queue contexts in guest memory (F.1), EQ/AEQ rings with phase (F.2), interrupt
-// lines and a one-request-at-a-time engine. Everything runs in simulated time (SimClock) and is
-// deterministic. Model assumptions are listed in docs/device-model.md; each is marked "assumption"
-// where it is implemented.
+// The simulated HiSilicon QM VF: register file (docs/reference.md#registers-the-migration-driver-uses),
+// mailbox (docs/reference.md#mailbox), doorbells (docs/reference.md#doorbells), SQ/CQ rings and queue
+// contexts in guest memory (docs/reference.md#queue-and-event-queue-contexts), EQ/AEQ rings with phase
+// (docs/reference.md#event-queue-entries), interrupt lines and a one-request-at-a-time engine. Everything
+// runs in simulated time (SimClock) and is deterministic. Model assumptions are listed in
+// docs/device-model.md; each is marked "assumption" where it is implemented.
 import type { SimClock } from '../util/clock.ts';
 import type { Rng } from '../util/rng.ts';
 import type { Timeline } from '../util/timeline.ts';
@@ -28,7 +29,7 @@ const hexHiLo = (hi: number, lo: number): string =>
 
 export type RasKind = 'eq-overflow' | 'cq-overflow' | 'cqe-error' | 'hw-error';
 
-/** Interrupt vectors of a V3 VF (reference F.5, [UNCERTAIN] in the reference): 0 EQ, 1 AEQ. */
+/** Interrupt vectors of a V3 VF (docs/reference.md#completion-paths, uncertain there): 0 EQ, 1 AEQ. */
 export const IRQ_EQ = 0;
 export const IRQ_AEQ = 1;
 
@@ -101,7 +102,7 @@ export class QmVf implements MmioTarget {
   readonly dmaFaults: DmaFault[] = [];
   /** where interrupts go (the VM the device is assigned to); null = nobody listens */
   irqSink: IrqSink | null = null;
-  /** firmware hooks: hardware behaviour the driver source does not show (DESIGN.md model assumptions) */
+  /** firmware hooks: hardware behaviour the driver source does not show (docs/device-model.md#model-assumptions) */
   readonly firmware: { setEventDmaBases(eqeDma: bigint, aeqeDma: bigint): void };
 
   private readonly baseUs: number;
@@ -128,7 +129,8 @@ export class QmVf implements MmioTarget {
   private mbL = 0;
   private mbH = 0;
 
-  // EQ/AEQ contexts (reference F.1): dw0 head|tail<<16, dw1 base_l, dw2 base_h, dw6 depth-1 | phase<<16
+  // EQ/AEQ contexts (docs/reference.md#queue-and-event-queue-contexts): dw0 head|tail<<16, dw1 base_l, dw2
+  // base_h, dw6 depth-1 | phase<<16
   private readonly eqc = new Uint32Array(EQC_DWORDS);
   private readonly aeqc = new Uint32Array(EQC_DWORDS);
   /** bases the device writes EQEs/AEQEs to, exact as 32-bit halves: [eq hi, eq lo, aeq hi, aeq lo] */
@@ -192,10 +194,11 @@ export class QmVf implements MmioTarget {
     this.cqTail = new Uint32Array(n);
     this.cqPhase = new Uint8Array(n);
     this.cqFlags = new Uint32Array(n);
-    // PF driver enables PF-control mode on HW V4 at load (reference E.3)
+    // PF driver enables PF-control mode on HW V4 at load (docs/reference.md#pf-control-mode)
     this.pfMigRegionSel = opts.config.hwMode === 'pf-ctrl' ? 1 : 0;
     this.firmware = {
-      // Assumption (DESIGN.md): after a restore, event delivery uses the driver's composed eqe_dma/aeqe_dma.
+      // Assumption 1 (docs/device-model.md#model-assumptions): after a restore, event delivery uses the
+      // driver's composed eqe_dma/aeqe_dma.
       setEventDmaBases: (eqeDma: bigint, aeqeDma: bigint) => {
         this.setXqBase(false, eqeDma);
         this.setXqBase(true, aeqeDma);
@@ -293,7 +296,7 @@ export class QmVf implements MmioTarget {
   }
 
   private guestVisible(offset: number): boolean {
-    // VF-control mode exposes only the first half of BAR2 to the guest (reference E.3)
+    // VF-control mode exposes only the first half of BAR2 to the guest (docs/reference.md#pf-control-mode)
     return this.config.hwMode === 'pf-ctrl' ? offset < VF_WINDOW_BYTES : offset < GUEST_BAR_BYTES_VF_CTRL;
   }
 
@@ -301,7 +304,8 @@ export class QmVf implements MmioTarget {
 
   private hostVfRead(off: number): number {
     if (this.config.hwMode === 'pf-ctrl') {
-      // PF-control window: EQC/AEQC shadows at 0x1C00/0x1C20; the VF's own region reads all-ones (reference E.3)
+      // PF-control window: EQC/AEQC shadows at 0x1C00/0x1C20; the VF's own region reads all-ones
+      // (docs/reference.md#pf-control-mode)
       if (off >= PFWIN_EQC_DW0 && off < PFWIN_EQC_DW0 + 28) return this.eqc[(off - PFWIN_EQC_DW0) >>> 2];
       if (off >= PFWIN_AEQC_DW0 && off < PFWIN_AEQC_DW0 + 28) return this.aeqc[(off - PFWIN_AEQC_DW0) >>> 2];
       if (off >= VF_EQC_DW0) return 0xffffffff;
@@ -313,7 +317,7 @@ export class QmVf implements MmioTarget {
     if (this.config.hwMode === 'pf-ctrl') {
       if (off >= PFWIN_EQC_DW0 && off < PFWIN_EQC_DW0 + 28) return this.xeqcWrite(this.eqc, (off - PFWIN_EQC_DW0) >>> 2, v, false);
       if (off >= PFWIN_AEQC_DW0 && off < PFWIN_AEQC_DW0 + 28) return this.xeqcWrite(this.aeqc, (off - PFWIN_AEQC_DW0) >>> 2, v, true);
-      if (off >= VF_EQC_DW0) return; // ignored (reference E.3)
+      if (off >= VF_EQC_DW0) return; // ignored (docs/reference.md#pf-control-mode)
     }
     this.vfWrite(off, v);
   }
@@ -433,7 +437,8 @@ export class QmVf implements MmioTarget {
         return;
       case PF_VFT_OP_ENABLE:
         if (v & 1) {
-          // indirect VFT read (reference B.2 step 1): only this VF's SQC VFT (type 0) is known here
+          // indirect VFT read (docs/reference.md#opening-the-save-file): only this VF's SQC VFT (type 0) is
+          // known here
           const val = this.vftType === 0 && this.vftCfg === this.config.vfId ? this.vft : 0n;
           this.vftDataL = Number(val & 0xffffffffn);
           this.vftDataH = Number(val >> 32n);
@@ -449,7 +454,7 @@ export class QmVf implements MmioTarget {
     }
   }
 
-  // ---------------------------------------------------------------- mailbox (reference F.4)
+  // ---------------------------------------------------------------- mailbox (docs/reference.md#mailbox)
 
   private mailbox(lo: bigint, hi: bigint, by: 'host' | 'guest'): void {
     const l = Number(lo & 0xffffffffn);
@@ -555,7 +560,7 @@ export class QmVf implements MmioTarget {
     }
   }
 
-  // ---------------------------------------------------------------- doorbells (reference F.3)
+  // ---------------------------------------------------------------- doorbells (docs/reference.md#doorbells)
 
   private doorbell(v: bigint, by: 'host' | 'guest'): void {
     const lo = Number(v & 0xffffffffn);
@@ -575,9 +580,9 @@ export class QmVf implements MmioTarget {
         // migration is described upstream as leaving the source running.
         this.paused = false;
         if (prio === 1) {
-          // A priority-1 SQ doorbell (driver start_device, reference C.3) re-arms the queue; its index is
-          // not a new tail. A context not held in the cache is fetched from the SQC/CQC tables in memory
-          // (the destination's case); a held one stays as it is.
+          // A priority-1 SQ doorbell (driver start_device, docs/reference.md#starting-the-device) re-arms the
+          // queue; its index is not a new tail. A context not held in the cache is fetched from the SQC/CQC
+          // tables in memory (the destination's case); a held one stays as it is.
           this.qStopped[qn] = 0;
           if (!this.qCached[qn] && !this.loadQueue(qn)) return;
         } else {
@@ -624,7 +629,8 @@ export class QmVf implements MmioTarget {
     this.sqTail[q] = s0 >>> 16;
     this.sqBase[q] = compose(m.r32(sqc + 8), m.r32(sqc + 4));
     const s3 = m.r32(sqc + 12);
-    // depth-1 in bits 11:0, log2(SQE size) from bit 12 (reference F.1; qm.c keeps depth <= 4096)
+    // depth-1 in bits 11:0, log2(SQE size) from bit 12 (docs/reference.md#queue-and-event-queue-contexts;
+    // qm.c keeps depth <= 4096)
     this.sqDepth[q] = (s3 & 0xfff) + 1;
     this.sqeLog2[q] = (s3 >>> 12) & 0xf;
     this.sqCqn[q] = m.r32(sqc + 24) & 0xffff;
@@ -731,7 +737,8 @@ export class QmVf implements MmioTarget {
       m.w32(sqe + SQE_OFF.outLen, outLen);
     }
     this.stats.requestsCompleted++;
-    // CQE (reference F.1): dw2 = sq_head (the completed SQE's index) | sq_num << 16; dw3 bit16 = phase
+    // CQE (docs/reference.md#queue-and-event-queue-contexts): dw2 = sq_head (the completed SQE's index) |
+    // sq_num << 16; dw3 bit16 = phase
     const cqn = this.sqCqn[q] < this.qCached.length ? this.sqCqn[q] : q;
     if (!this.qCached[cqn] && !this.loadQueue(cqn)) return;
     const cqe = this.cqBase[cqn] + this.cqTail[cqn] * CQE_SIZE;
@@ -881,7 +888,8 @@ export class QmVf implements MmioTarget {
     this.regs[VF_AEQ_INT_MASK >>> 2] = 1;
     this.regs[VF_EQ_INT_MASK >>> 2] = 1;
     this.regs[VF_IFC_INT_MASK >>> 2] = 1;
-    // Assumption (reference B.4): QM_VF_STATE reads 0 (ready) after reset, with or without a guest driver.
+    // Assumption (docs/reference.md#no-guest-driver-what-the-source-saves): QM_VF_STATE reads 0 (ready) after
+    // reset, with or without a guest driver.
     this.regs[VF_QM_STATE >>> 2] = 0;
     this.regs[VF_CACHE_WB_DONE >>> 2] = 1;
     this.mbW0 = this.mbQueue = this.mbL = this.mbH = 0;

@@ -1,5 +1,5 @@
 // The request descriptor (SQE) the simulated engine understands. It is a simplified stand-in for the
-// SEC/ZIP/HPRE hardware descriptors (their real BD layouts are not in the reference and do not
+// SEC/ZIP/HPRE hardware descriptors (their real BD layouts are not in docs/reference.md and do not
 // matter for migration): what matters is that requests live in guest memory, are fetched by the
 // device by SQ index, and completion is reported in the SQE and by a CQE naming that index.
 //

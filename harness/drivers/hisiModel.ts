@@ -1,5 +1,6 @@
 // The trait-driven model of hisi_acc_vfio_pci: save, stop, check, load, start and reset in the
-// order the reference gives (sections B, C, D, E), with each revision's differences read from its
+// order of docs/reference.md#save-path, docs/reference.md#load-path, docs/reference.md#pre-copy-support and
+// docs/reference.md#reset-handling, with each revision's differences read from its
 // Traits. Faithful means defects included: nothing here corrects a revision's behaviour.
 import {
   QM_MATCH_SIZE, emptyAccVfData, majorVer, type AccVfData,
@@ -44,7 +45,7 @@ export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFile
   readonly precopyIoctl: boolean;
   readonly offsetBlind: boolean;
   private migState: MigState = 'RUNNING';
-  /** driver copy of vf_qm_state (C.3) */
+  /** driver copy of vf_qm_state (docs/reference.md#load_data-steps) */
   private vfQmState: number;
   private matchDone = false;
   private saving: MigFile | null = null;
@@ -59,8 +60,9 @@ export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFile
   constructor(readonly revId: string, readonly traits: Traits, private readonly ctx: DriverContext) {
     this.host = ctx.host;
     this.migrationFlags = MIG_FLAG.STOP_COPY | (traits.preCopy ? MIG_FLAG.PRE_COPY : 0); // D
-    // C.3: the driver's vf_qm_state as probe leaves it: zeroed (READY) in R0–R2; R3+ and Debian 6.1.192
-    // set NOT_READY in hisi_acc_vfio_pci_migrn_init_dev (probe), not at open (G-new, K61 6.1.192)
+    // docs/reference.md#load_data-steps: the driver's vf_qm_state as probe leaves it: zeroed (READY) in
+    // R0–R2; R3+ and Debian 6.1.192 set NOT_READY in hisi_acc_vfio_pci_migrn_init_dev (probe), not at open
+    // (the about-v6.19 upstream file and Debian 6.1.192: docs/reference.md#sources-and-confidence)
     this.vfQmState = traits.initialVfQmState === 'not-ready' ? QM_NOT_READY : QM_READY;
     this.fdSeq = 10; // per binding, so a case's timeline does not depend on earlier cases
     this.flags = this.migrationFlags;
@@ -76,7 +78,7 @@ export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFile
     return this.migState === 'PRE_COPY';
   }
 
-  /** R1+: the match check at the end of every write() (C.1); R0/R-Deb check later, at RESUMING→STOP */
+  /** R1+: the match check at the end of every write() (docs/reference.md#where-the-match-check-runs); R0/R-Deb check later, at RESUMING→STOP */
   afterWrite(f: MigFile): IoResult<void> {
     return this.traits.matchCheck === 'write' ? this.checkMatch(f) : ok(undefined);
   }
@@ -93,16 +95,16 @@ export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFile
         this.qpNum = vftQpNum(vft.value);
       }
     }
-    // E.3: PF-control mode when the revision knows it and the PF selected it
+    // docs/reference.md#pf-control-mode: PF-control mode when the revision knows it and the PF selected it
     const pfCtrl = t.pfCtrlMode && (this.host.read32('pf', PF_MIG_REGION_SEL) & 1) === 1;
     this.eqcBase = pfCtrl ? PFWIN_EQC_DW0 : VF_EQC_DW0;
     this.aeqcBase = pfCtrl ? PFWIN_AEQC_DW0 : VF_AEQC_DW0;
-    if (t.matchDoneCleared === 'open') this.matchDone = false; // C.1 / E.4 (R5)
+    if (t.matchDoneCleared === 'open') this.matchDone = false; // docs/reference.md#resolve-duplicate-migration-states (R5)
     this.migState = 'RUNNING';
   }
 
   close(): void {
-    if (this.traits.closeReleasesFds) this.disableFds(); // E.1 #4
+    if (this.traits.closeReleasesFds) this.disableFds(); // docs/reference.md#bugfix-the-problem-of-uninstalling-driver
   }
 
   getState(): MigState {
@@ -110,13 +112,14 @@ export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFile
   }
 
   dataSize(): IoResult<bigint> {
-    if (!this.traits.dataSizeFeature) return fail('ENOTTY'); // G.2: feature 9 is v6.2+
-    return ok(BigInt(ACC_VF_DATA_LEN)); // A.1: always 176, even for a match-only stream
+    if (!this.traits.dataSizeFeature) return fail('ENOTTY'); // docs/reference.md#device-feature-ioctl: feature 9 is v6.2+
+    return ok(BigInt(ACC_VF_DATA_LEN)); // docs/reference.md#stream-sizes: always 176, even for a match-only stream
   }
 
   reset(): IoResult<void> {
     this.host.functionReset();
-    // E.4: reset_done. Before v7.0 it returned early unless flags == STOP_COPY exactly.
+    // docs/reference.md#reset-handling: reset_done. Before v7.0 it returned early unless flags == STOP_COPY
+    // exactly.
     const gate = this.traits.resetDoneGate === 'migration-ops' || this.migrationFlags === MIG_FLAG.STOP_COPY;
     if (gate) {
       this.vfQmState = QM_NOT_READY;
@@ -128,7 +131,8 @@ export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFile
     return ok(undefined);
   }
 
-  // ---- the SET request: hisi walks the arcs itself, one core step at a time (G.3) ---------------
+  // ---- the SET request: hisi walks the arcs itself, one core step at a time
+  // (docs/reference.md#the-cores-next-step-table) ------------------------------------------------
 
   setState(target: MigState): IoResult<DataFd | null> {
     return walkArcs<DataFd>(this, target);
@@ -184,7 +188,7 @@ export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFile
       }
       case 'RUNNING>PRE_COPY': {
         if (!this.traits.preCopy) break;
-        const f = this.openSaving(); // D: header only, the device keeps running
+        const f = this.openSaving(); // docs/reference.md#arcs-the-driver-implements: header only, the device keeps running
         return f.ok ? ok(f.value) : f;
       }
       case 'PRE_COPY>STOP_COPY': {
@@ -203,9 +207,9 @@ export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFile
     return fail('EINVAL');
   }
 
-  // ---- save side (B.2) -------------------------------------------------------------------------
+  // ---- save side (docs/reference.md#save-path) -------------------------------------------------
 
-  /** Open the save fd and fill the match header (B.2 step 1); total_length 40. */
+  /** Open the save fd and fill the match header (docs/reference.md#opening-the-save-file); total_length 40. */
   private openSaving(): IoResult<MigFile> {
     const t = this.traits;
     const d = emptyAccVfData();
@@ -230,7 +234,7 @@ export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFile
     return ok(f);
   }
 
-  /** Stop the VF (B.2 step 2): PAUSE_QM, drain checks, R3+ cache write-back. */
+  /** Stop the VF (docs/reference.md#stopping-the-vf): PAUSE_QM, drain checks, R3+ cache write-back. */
   private stopDevice(): IoResult<void> {
     const h = this.host;
     const mb = mailbox(h, MB_CMD.PAUSE_QM, false, 0, 0n);
@@ -264,13 +268,13 @@ export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFile
     return poll(this.host, 'vf', VF_CACHE_WB_DONE, 1, 1, 10, 1000);
   }
 
-  /** State save into the save fd (B.2 step 3). */
+  /** State save into the save fd (docs/reference.md#state-save). */
   private stateSave(f: MigFile): IoResult<void> {
     const t = this.traits;
     const h = this.host;
     const d = structOf(f.buf);
     if (!poll(h, 'vf', VF_QM_STATE, 1, 0, 10, 1000)) {
-      // guest VF driver not ready: match-only stream (B.3)
+      // guest VF driver not ready: match-only stream (docs/reference.md#stream-length-by-situation)
       d.vfQmState = QM_NOT_READY;
       this.vfQmState = QM_NOT_READY;
       f.buf.set(structBytes(d));
@@ -305,16 +309,17 @@ export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFile
     f.buf.set(structBytes(d));
     f.totalLength = ACC_VF_DATA_LEN;
     if (t.xeqcDoorbellsOnSave) {
-      // E.1 #2: on the source, after the data was captured; no stream byte changes
+      // docs/reference.md#add-eq-and-aeq-interruption-restore: on the source, after the data was captured; no
+      // stream byte changes
       ringDoorbell(h, DB_CMD.EQ, 0, d.qmEqcDw[0] & 0xffff, 0);
       ringDoorbell(h, DB_CMD.AEQ, 0, d.qmAeqcDw[0] & 0xffff, 0);
     }
     return ok(undefined);
   }
 
-  // ---- resume side (C) -------------------------------------------------------------------------
+  // ---- resume side (docs/reference.md#load-path) -----------------------------------------------
 
-  /** vf_qm_check_match (C.2), in the revision's order and with its errnos. */
+  /** vf_qm_check_match (docs/reference.md#match-check-order-and-errnos), in the revision's order and with its errnos. */
   private checkMatch(f: MigFile): IoResult<void> {
     const t = this.traits;
     const h = this.host;
@@ -332,7 +337,7 @@ export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFile
       return this.checkFail(magicKnown ? `major_ver ${majorVer(d)} not accepted` : `magic ${hex64(d.accMagic)} not accepted`, 'EINVAL');
     }
     if (rule.recomputeDma) {
-      // in place, on whatever the buffer holds now (A.3, C.2 #2)
+      // in place, on whatever the buffer holds now (docs/reference.md#match-check-order-and-errnos)
       d = structOf(f.buf);
       d.eqeDma = (BigInt(d.qmEqcDw[2]) << 32n) | BigInt(d.qmEqcDw[1]);
       d.aeqeDma = (BigInt(d.qmAeqcDw[2]) << 32n) | BigInt(d.qmAeqcDw[1]);
@@ -361,7 +366,7 @@ export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFile
     return fail(errno);
   }
 
-  /** hisi_acc_vf_load_state: R0/R-Deb check here, then load_data (C.3). */
+  /** hisi_acc_vf_load_state: R0/R-Deb check here, then load_data (docs/reference.md#load_data-steps). */
   private loadState(): IoResult<void> {
     const f = this.resuming;
     if (!f) return fail('EINVAL');
@@ -408,16 +413,17 @@ export class HisiAccModel implements MigrationDriver, ArcWalker<DataFd>, MigFile
     if (!cqc.ok) return fail(cqc.errno);
     h.write32('vf', VF_IFC_INT_SOURCE, 1);
     h.write32('vf', VF_IFC_INT_MASK, 0);
-    // DESIGN.md model assumption: the device delivers events to the driver's composed addresses
+    // docs/device-model.md#model-assumptions (1): the device delivers events to the driver's composed addresses
     h.firmware.setEventDmaBases(d.eqeDma, d.aeqeDma);
     return ok(undefined);
   }
 
   /**
-   * hisi_acc_vf_start_device (C.3): only when the driver's vf_qm_state is READY. vf_qm_fun_reset rings
-   * one SQ doorbell per queue up to the driver's u32 qp_num, which a load copies from the stream
-   * unchecked: a scrambled stream can make it billions (minutes of MMIO in the kernel). The loop is
-   * modelled step by step up to START_DEVICE_BOUND, then reported as a hang; the value is never clamped.
+   * hisi_acc_vf_start_device (docs/reference.md#starting-the-device): only when the driver's vf_qm_state is
+   * READY. vf_qm_fun_reset rings one SQ doorbell per queue up to the driver's u32 qp_num, which a load copies
+   * from the stream unchecked: a scrambled stream can make it billions (minutes of MMIO in the kernel). The
+   * loop is modelled step by step up to START_DEVICE_BOUND, then reported as a hang; the value is never
+   * clamped.
    */
   private startDevice(): void {
     if (this.vfQmState !== QM_READY) return;

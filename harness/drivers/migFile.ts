@@ -1,5 +1,6 @@
-// The hisi migration file behind a data fd (reference C.4, D, B.3): a 176-byte buffer holding
-// struct acc_vf_data, a file position and total_length. The offset trait decides whether reads and
+// The hisi migration file behind a data fd (docs/reference.md#resume-fd-write-semantics,
+// docs/reference.md#save-fd-read-semantics, docs/reference.md#stream-length-by-situation): a 176-byte buffer
+// holding struct acc_vf_data, a file position and total_length. The offset trait decides whether reads and
 // writes copy at the file position (R2+) or always at buffer offset 0 (R0, R1, R-Deb).
 import { ACC_VF_DATA_SIZE } from '../formats/accVfData.ts';
 import { fail, ok, type IoResult } from '../util/errno.ts';
@@ -43,7 +44,7 @@ export class MigFile implements DataFd {
     this.totalLength += bytes.length;
     if (this.hooks.afterWrite) {
       const r = this.hooks.afterWrite(this);
-      if (!r.ok) return fail('EFAULT'); // C.1: every check failure surfaces as -EFAULT, data already stored
+      if (!r.ok) return fail('EFAULT'); // docs/reference.md#where-the-match-check-runs: every check failure surfaces as -EFAULT, data already stored
     }
     return ok(bytes.length);
   }
@@ -56,7 +57,7 @@ export class MigFile implements DataFd {
     return ok({ initialBytes: BigInt(this.totalLength - this.pos), dirtyBytes: 0n });
   }
 
-  /** hisi_acc_vf_disable_fd: further I/O fails with ENODEV; position and length reset (B.3). */
+  /** hisi_acc_vf_disable_fd: further I/O fails with ENODEV; position and length reset (docs/reference.md#stream-length-by-situation). */
   disable(): void {
     this.disabled = true;
     this.pos = 0;

@@ -1,6 +1,7 @@
-// The host driver's low-level QM accesses (reference B.2, F.3, F.4): polls with the driver's
-// periods and timeouts in simulated time, the 128-bit mailbox, the PF's indirect VFT read and the
-// 64-bit doorbells. Shared by every trait-driven revision; they differ above this layer.
+// The host driver's low-level QM accesses (docs/reference.md#save-path, docs/reference.md#doorbells,
+// docs/reference.md#mailbox): polls with the driver's periods and timeouts in simulated time, the 128-bit
+// mailbox, the PF's indirect VFT read and the 64-bit doorbells. Shared by every trait-driven revision; they
+// differ above this layer.
 import { fail, ok, type ErrnoName, type IoResult } from '../util/errno.ts';
 import type { MmioSpace } from '../device/mmio.ts';
 import {
@@ -22,7 +23,7 @@ export function poll(host: QmHost, space: MmioSpace, off: number, mask: number, 
   return false;
 }
 
-/** Poll a register until it reads 0: `count` reads, `delayUs` apart (B.2 step 2 drain checks). */
+/** Poll a register until it reads 0: `count` reads, `delayUs` apart (docs/reference.md#stopping-the-vf drain checks). */
 export function drain(host: QmHost, space: MmioSpace, off: number, count: number, delayUs: number): boolean {
   for (let i = 0; i < count; i++) {
     if (host.read32(space, off) === 0) return true;
@@ -34,8 +35,8 @@ export function drain(host: QmHost, space: MmioSpace, off: number, count: number
 export const mailboxIdle = (host: QmHost): boolean => poll(host, 'vf', VF_MAILBOX, MB_BUSY, 0, 10, 1000);
 
 /**
- * One mailbox command (F.4): busy → EBUSY; after sending, still busy → ETIMEDOUT; status bits
- * non-zero → EIO. Queries return DATA_L | DATA_H << 32.
+ * One mailbox command (docs/reference.md#mailbox): busy → EBUSY; after sending, still busy → ETIMEDOUT;
+ * status bits non-zero → EIO. Queries return DATA_L | DATA_H << 32.
  */
 export function mailbox(host: QmHost, cmd: number, query: boolean, queue: number, addr: bigint): IoResult<bigint> {
   if (!mailboxIdle(host)) return fail('EBUSY');
@@ -48,11 +49,11 @@ export function mailbox(host: QmHost, cmd: number, query: boolean, queue: number
   return ok((BigInt(hi) << 32n) | BigInt(lo));
 }
 
-/** VFT value fields (B.2 step 1, F.4). */
+/** VFT value fields (docs/reference.md#opening-the-save-file, docs/reference.md#mailbox). */
 export const vftQpBase = (vft: bigint): number => Number((vft >> 28n) & 0xffffn);
 export const vftQpNum = (vft: bigint): number => Number((vft >> 45n) & 0x3ffn) + 1;
 
-/** The PF's indirect SQC VFT read for one VF (B.2 step 1): 10 µs / 1000 µs polls on PF 0x10006C. */
+/** The PF's indirect SQC VFT read for one VF (docs/reference.md#opening-the-save-file): 10 µs / 1000 µs polls on PF 0x10006C. */
 export function pfVftRead(host: QmHost, vfId: number): IoResult<bigint> {
   const err: ErrnoName = 'EINVAL'; // every revision reports a VFT failure as -EINVAL
   if (!poll(host, 'pf', PF_VFT_RDY, 1, 1, 10, 1000)) return fail(err);
@@ -68,8 +69,9 @@ export function pfVftRead(host: QmHost, vfId: number): IoResult<bigint> {
 }
 
 /**
- * qm_db (V2 format, F.3): the address follows `cmd`; the value is the u16 queue number ORed with
- * cmd << 12, so a queue number of 4096 or more spills into the command field, as in the driver.
+ * qm_db (V2 format, docs/reference.md#doorbells): the address follows `cmd`; the value is the u16 queue
+ * number ORed with cmd << 12, so a queue number of 4096 or more spills into the command field, as in the
+ * driver.
  */
 export function ringDoorbell(host: QmHost, cmd: number, qn: number, index: number, priority: number): void {
   const off = cmd === DB_CMD.SQ || cmd === DB_CMD.CQ ? VF_DB_SQCQ : VF_DB_EQAEQ;

@@ -9,7 +9,7 @@ import type { Traits } from './traits.ts';
 
 /** What a host driver needs of a simulated VF (harness/device QmVf satisfies this structurally). */
 export interface QmHost extends MmioTarget {
-  /** model assumption (DESIGN.md): after a restore the device delivers events to the driver's composed bases */
+  /** model assumption 1 (docs/device-model.md#model-assumptions): after a restore the device delivers events to the driver's composed bases */
   readonly firmware: { setEventDmaBases(eqeDma: bigint, aeqeDma: bigint): void };
   /** VFIO_DEVICE_RESET / FLR of the VF */
   functionReset(): void;

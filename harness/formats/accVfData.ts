@@ -1,5 +1,5 @@
-// struct acc_vf_data (reference A.2) as the engine sees it: named fields with exact 64-bit values.
-// The byte layout lives only in formats/hisi_acc_vf_data.ksy; encode/decode walk that description.
+// struct acc_vf_data (docs/reference.md#stream-layout) as the engine sees it: named fields with exact 64-bit
+// values. The byte layout lives only in formats/hisi_acc_vf_data.ksy; encode/decode walk that description.
 import { format, KaitaiStream } from './parsers.ts';
 import { buildPlan, compileWriter, propGetter, type Getter, type Plan, type PlanLeaf, type Writer } from './plan.ts';
 

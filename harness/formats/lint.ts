@@ -1,7 +1,8 @@
 // Findings about a captured stream, and its provenance: which driver revisions could have written
 // it. Severity: error = no destination handles it as intended (malformed, refused, or loaded
 // wrong); warning = suspicious, or handled differently across revisions; info = a note.
-// The provenance rules are the per-revision save behaviour of the reference (sections A, B, D).
+// The provenance rules are the per-revision save behaviour of docs/reference.md#revisions-at-a-glance and
+// docs/reference.md#save-path.
 import { ACC_DRV_MAJOR_VER, ACC_DRV_MINOR_VER, ACC_VF_DATA_SIZE, QM_MATCH_SIZE, decodeAccVfData, type Composition, type DecodedAccVf } from './accVfData.ts';
 import { hex64 } from '../util/hex.ts';
 

@@ -1,4 +1,5 @@
-// What a destination revision must refuse, per reference C.2/C.3/C.4: the independent statement of
+// What a destination revision must refuse, per docs/reference.md#match-check-order-and-errnos,
+// docs/reference.md#load_data-steps and docs/reference.md#resume-fd-write-semantics: the independent statement of
 // property 1's "must hold" (the fuzzer's oracle, deliberately not read from the revision models).
 //   length   : only 40 (match-only) or 176 are ever loaded; anything else fails at write or load
 //   acc_magic: R0–R2 accept V1 only; R3+ and Debian 6.1.192 accept V1 and V2
@@ -10,7 +11,7 @@ import { LENGTH_FIELD, readMagic } from './streamFields.ts';
 import { findAcceptRule, type Traits } from '../drivers/traits.ts';
 
 export interface AcceptanceRule {
-  /** where the rule comes from: 'reference C.2 (R0–R2)', 'reference C.2 (R3+)', 'traits of <id>' */
+  /** where the rule comes from: 'docs/reference.md#match-check-order-and-errnos (R0–R2)', 'docs/reference.md#match-check-order-and-errnos (R3+)', 'traits of <id>' */
   source: string;
   /** does the header's magic (and V2 major_ver) pass check #2 */
   accepts(magic: bigint, major: number): boolean;
@@ -18,16 +19,16 @@ export interface AcceptanceRule {
   checksMajor: boolean;
 }
 
-const OLD: AcceptanceRule = { source: 'reference C.2 (R0–R2)', accepts: (m) => m === ACC_DEV_MAGIC_V1, checksMajor: false };
+const OLD: AcceptanceRule = { source: 'docs/reference.md#match-check-order-and-errnos (R0–R2)', accepts: (m) => m === ACC_DEV_MAGIC_V1, checksMajor: false };
 const NEW: AcceptanceRule = {
-  source: 'reference C.2 (R3+, Debian 6.1.192)',
+  source: 'docs/reference.md#match-check-order-and-errnos (R3+, Debian 6.1.192)',
   accepts: (m, major) => m === ACC_DEV_MAGIC_V1 || (m === ACC_DEV_MAGIC_V2 && major === ACC_DRV_MAJOR_VER),
   checksMajor: true,
 };
 
 /**
  * The rule for a released revision, by its id (`hisi-acc/v6.16`, `hisi-acc/debian-6.1.192`,
- * `ktree:…`): R0–R2 (< v6.16) old, R3+ and the Debian hybrid new. For ids the reference does not
+ * `ktree:…`): R0–R2 (< v6.16) old, R3+ and the Debian hybrid new. For ids docs/reference.md does not
  * cover (hypothetical revisions) the revision's own declared accept traits are the spec.
  */
 export function acceptanceRuleFor(revId: string, traits?: Traits): AcceptanceRule | null {
@@ -42,7 +43,7 @@ export function acceptanceRuleFor(revId: string, traits?: Traits): AcceptanceRul
   };
 }
 
-/** The fields this rule checks (C.2), in report order. */
+/** The fields this rule checks (docs/reference.md#match-check-order-and-errnos), in report order. */
 export function checkedFieldNames(rule: AcceptanceRule): string[] {
   return [LENGTH_FIELD, 'acc_magic', ...(rule.checksMajor ? ['major_ver'] : []), 'dev_id', 'qp_num', 'que_iso_cfg'];
 }

@@ -34,7 +34,7 @@ export const FUZZ_OUTCOMES: readonly FuzzOutcome[] = ['refused', 'accepted', 'mi
 export interface FieldCell {
   counts: Record<FuzzOutcome, number>;
   examples: Partial<Record<FuzzOutcome, SensitivityExample>>;
-  /** per reference C.2 this revision checks the field: every mutation must be refused */
+  /** per docs/reference.md#match-check-order-and-errnos this revision checks the field: every mutation must be refused */
   checked: boolean;
 }
 
@@ -93,7 +93,7 @@ const notFuzzed = (r: SensitivityReport) => r.baselines.filter((b) => b.outcome 
 
 export function renderMarkdown(r: SensitivityReport): string {
   const lines = [`# Field sensitivity`, '', `${r.runs} mutated-stream checks, seed ${r.seed}, ${r.generated}.`,
-    'A field marked ✓ is checked by the destination (reference C.2): all its mutations must end `refused`.', sampling(r), ''];
+    'A field marked ✓ is checked by the destination (docs/reference.md#match-check-order-and-errnos): all its mutations must end `refused`.', sampling(r), ''];
   const skipped = notFuzzed(r);
   if (skipped.length) {
     lines.push('Pairs not fuzzed (the unmutated stream is already broken there):', '');
@@ -134,7 +134,7 @@ td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{text-align:left}
 td.refused{background:rgba(40,120,220,var(--p))}td.accepted{background:rgba(200,180,40,var(--p))}td.migrated{background:rgba(40,180,80,var(--p))}
 td.broken{background:rgba(220,40,40,var(--p))}td.error{background:rgba(120,120,120,var(--p))}tr.bad th{color:#b00}
 </style></head><body><h1>Field sensitivity</h1><p>${r.runs} mutated-stream checks, seed ${r.seed}, ${esc(r.generated)}.
-Hover a count for its minimal example. ✓ = checked by the destination (reference C.2). ${esc(sampling(r))}</p>${
+Hover a count for its minimal example. ✓ = checked by the destination (docs/reference.md#match-check-order-and-errnos). ${esc(sampling(r))}</p>${
   notFuzzed(r).length ? `<p>Not fuzzed (broken unmutated): ${notFuzzed(r).map((b) => esc(`${b.src} -> ${b.dst}`)).join('; ')}</p>` : ''}${sections}</body></html>\n`;
 }
 

@@ -1,7 +1,7 @@
-// The byte ranges of struct acc_vf_data (reference A.2) that the fuzzer mutates and the sensitivity
-// report is keyed by. Names are the C field names so the report reads like the driver source.
-// Bytes 28..31 are labelled by the stream's own magic: major_ver/minor_ver in a V2 stream,
-// qm_rsv_state[0] in a V1 (or unknown-magic) stream.
+// The byte ranges of struct acc_vf_data (docs/reference.md#stream-layout) that the fuzzer mutates and the
+// sensitivity report is keyed by. Names are the C field names so the report reads like the driver source.
+// Bytes 28..31 are labelled by the stream's own magic: major_ver/minor_ver in a V2 stream, qm_rsv_state[0] in
+// a V1 (or unknown-magic) stream.
 import { ACC_DEV_MAGIC_V2, ACC_VF_DATA_SIZE, QM_MATCH_SIZE } from '../formats/accVfData.ts';
 
 export interface StreamField {

@@ -1,4 +1,5 @@
-// An independent model of the VFIO migration uAPI text (include/uapi/linux/vfio.h; reference G),
+// An independent model of the VFIO migration uAPI text (include/uapi/linux/vfio.h;
+// docs/reference.md#vfio-migration-uapi),
 // written from the prose, not from the core's next-step table: the fuzzer checks the simulated core
 // and every revision against it. Path resolution is a breadth-first search over the arcs the text
 // defines, with unsupported optional states behaving as their running counterparts (RUNNING_P2P as

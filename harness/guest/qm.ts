@@ -1,8 +1,8 @@
-// The guest's VF driver (the part of drivers/crypto/hisilicon/qm.c a migration exercises, reference
-// F.1-F.5): queue setup through the mailbox, SQE submission with SQ doorbells, and the two completion
-// models: kernel mode (EQ interrupt -> EQEs -> CQ processing) and user mode (CQ polled by phase).
-// AEQ events are handled in both modes; an EQ overflow event resets the function and reloads.
-// Every loop is bounded; anything the guest would see as a device error is recorded, never thrown.
+// The guest's VF driver (the part of drivers/crypto/hisilicon/qm.c a migration exercises,
+// docs/reference.md#guest-side): queue setup through the mailbox, SQE submission with SQ doorbells, and the
+// two completion models: kernel mode (EQ interrupt -> EQEs -> CQ processing) and user mode (CQ polled by
+// phase). AEQ events are handled in both modes; an EQ overflow event resets the function and reloads. Every
+// loop is bounded; anything the guest would see as a device error is recorded, never thrown.
 import * as R from '../device/regs.ts';
 import { SQE_LOG2, SQE_OFF, SQE_SIZE } from '../device/sqe.ts';
 import { IRQ_AEQ, IRQ_EQ } from '../device/qmvf.ts';
@@ -12,9 +12,9 @@ import type { GuestRequest } from './requests.ts';
 
 export type CompletionMode = 'kernel' | 'user';
 
-const EQ_DEPTH = 2048; // cap register defaults, reference F.2
+const EQ_DEPTH = 2048; // cap register defaults, docs/reference.md#event-queue-entries
 const AEQ_DEPTH = 1024;
-const MB_POLLS = 100; // 10 us x 100 = the 1000 us mailbox timeout of reference F.4
+const MB_POLLS = 100; // 10 us x 100 = the 1000 us mailbox timeout of docs/reference.md#mailbox
 
 export class GuestQm {
   loaded = false;
@@ -90,7 +90,7 @@ export class GuestQm {
 
     if (!this.mb(R.MB_CMD.SQC_BT, false, 0, this.sqcArr)) return false;
     if (!this.mb(R.MB_CMD.CQC_BT, false, 0, this.cqcArr)) return false;
-    // EQC / AEQC (reference F.1): base, depth-1 and initial phase 1 in dw6
+    // EQC / AEQC (docs/reference.md#queue-and-event-queue-contexts): base, depth-1 and initial phase 1 in dw6
     this.writeCtx([0, lo32(this.eq), hi32(this.eq), 0, 0, 0, (EQ_DEPTH - 1) | (1 << 16)]);
     if (!this.mb(R.MB_CMD.EQC, false, 0, this.ctxBuf)) return false;
     this.writeCtx([0, lo32(this.aeq), hi32(this.aeq), 0, 0, 0, (AEQ_DEPTH - 1) | (1 << 16)]);
@@ -101,7 +101,7 @@ export class GuestQm {
       this.writeCtx([0, lo32(this.cq[q]), hi32(this.cq[q]), (this.depth - 1) | (4 << 12), 0, 0, 0b11, 0]);
       if (!this.mb(R.MB_CMD.CQC, false, q, this.ctxBuf)) return false;
     }
-    // clear sources with the current heads, then unmask (reference F.5)
+    // clear sources with the current heads, then unmask (docs/reference.md#completion-paths)
     const dev = this.vm.device;
     dev.guestWrite64(R.VF_DB_EQAEQ, R.doorbell(R.DB_CMD.AEQ, 0, 0, 0));
     dev.guestWrite64(R.VF_DB_EQAEQ, R.doorbell(R.DB_CMD.EQ, 0, 0, 0));
@@ -126,7 +126,7 @@ export class GuestQm {
     for (let i = 0; i < 8; i++) this.vm.memory.w32(this.ctxBuf + 4 * i, dw[i] ?? 0);
   }
 
-  /** One mailbox command (reference F.4): wait not busy, send, wait done, check status. */
+  /** One mailbox command (docs/reference.md#mailbox): wait not busy, send, wait done, check status. */
   private mb(cmd: number, query: boolean, queue: number, addr: number): boolean {
     const dev = this.vm.device;
     if (!this.mbIdle()) return this.fail(`mailbox busy before cmd 0x${cmd.toString(16)}`);
@@ -214,7 +214,7 @@ export class GuestQm {
     if (this.mode === 'user') for (let q = 0; q < this.nq; q++) this.pollCq(q);
   }
 
-  /** EQ interrupt (reference F.5): drain up to depth/2-1 EQEs by phase, ring the EQ doorbell, process CQs. */
+  /** EQ interrupt (docs/reference.md#completion-paths): drain up to depth/2-1 EQEs by phase, ring the EQ doorbell, process CQs. */
   private eqIsr(): void {
     const m = this.vm.memory;
     let mask = 0;

@@ -1,5 +1,6 @@
-// Guest workloads (reference F.5, B.3/B.4): what the guest does before the stop point, what it does
-// after it runs again (on the destination VF, or on the source after a refusal), and the checks that
+// Guest workloads (docs/reference.md#completion-paths, docs/reference.md#stream-length-by-situation,
+// docs/reference.md#no-guest-driver-what-the-source-saves): what the guest does before the stop point, what
+// it does after it runs again (on the destination VF, or on the source after a refusal), and the checks that
 // decide whether it lost or corrupted anything.
 import type { CheckResult } from '../oracle/types.ts';
 import type { WorkloadName } from '../runners/types.ts';
@@ -77,7 +78,8 @@ class GuestWorkload implements Workload {
     }
     if (!this.loadDriver(vm)) return;
     if (this.name === 'driver-unloaded') {
-      // use the device a little, then unload the driver: QM_VF_STATE = NOT_READY (reference B.3)
+      // use the device a little, then unload the driver: QM_VF_STATE = NOT_READY
+      // (docs/reference.md#stream-length-by-situation)
       this.submitNew(vm, Math.min(4, Math.max(1, this.opts.requests)));
       this.drive(vm, 'boot', () => this.allDone());
       this.drv!.unload();
@@ -123,7 +125,7 @@ class GuestWorkload implements Workload {
     this.drive(vm, 'resume', () => this.allDone());
   }
 
-  /** EQ overflow (reference F.2): reset the whole function, reload, resubmit what was lost. */
+  /** EQ overflow (docs/reference.md#event-queue-entries): reset the whole function, reload, resubmit what was lost. */
   private recover(vm: Vm): void {
     const drv = this.drv!;
     drv.resetRequested = false;

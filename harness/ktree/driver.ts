@@ -154,7 +154,7 @@ export class KtreeDriver implements MigrationDriver {
     this.pending = null;
     const done = now === p.to;
     if (done && p.from === 'RESUMING' && p.to === 'STOP' && this.restored) {
-      // DESIGN.md model assumption: after a restore the device delivers events to the driver's
+      // docs/device-model.md#model-assumptions (1): after a restore the device delivers events to the driver's
       // composed eqe_dma/aeqe_dma, which only the driver's software QM struct holds. Like the
       // models, only a load that programmed the device counts (not a match-only stream or the
       // NULL-address guard's early return).

@@ -1,4 +1,4 @@
-// The oracle: one pure function from evidence to a verdict (DESIGN.md "Verdicts"). Order matters:
+// The oracle: one pure function from evidence to a verdict (README.md#verdicts). Order matters:
 // a harness failure says nothing about the device; a hang or a lost request is broken whatever
 // the destination said; a refusal is clean only if the source runs again with nothing lost.
 import type { Evidence, Verdict } from './types.ts';

@@ -1,4 +1,4 @@
-// Verdicts and evidence (DESIGN.md "Verdicts"). Evidence is plain data so it can be stored in a
+// Verdicts and evidence (README.md#verdicts). Evidence is plain data so it can be stored in a
 // repro bundle, attached to a Playwright test and judged again by the pure oracle.
 import type { ErrnoName } from '../util/errno.ts';
 

@@ -37,7 +37,7 @@ export interface RestoredState {
   vfQmState: number;
   eqIntMask: number;
   aeqIntMask: number;
-  /** EQE/AEQE bases the device now delivers events to (model assumption, DESIGN.md) */
+  /** EQE/AEQE bases the device now delivers events to (docs/device-model.md#model-assumptions) */
   eqeDma: bigint;
   aeqeDma: bigint;
   /**

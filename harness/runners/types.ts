@@ -1,4 +1,4 @@
-// One interface for every runner (DESIGN.md "Runners"): sim (in process), vfio-host (real VFs),
+// One interface for every runner: sim (in process), vfio-host (real VFs),
 // qemu (whole VMs). A case is a pure function of (case, seed) on sim.
 import type { Evidence } from '../oracle/types.ts';
 import type { DeviceConfig } from '../device/mmio.ts';

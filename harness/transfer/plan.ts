@@ -1,6 +1,7 @@
 // Transfer plans: how the bytes travel from the source's data fd to the destination's.
 //   single          read everything (one read), write it in one write()
-//   qemu            QEMU's behaviour (reference H.2): PRE_COPY when advertised, buffer from MIG_DATA_SIZE
+//   qemu            QEMU's behaviour (docs/reference.md#vfio-device-sections): PRE_COPY when advertised,
+// buffer from MIG_DATA_SIZE
 //                   (1 MiB without it), each precopy chunk written at once, then STOP_COPY chunks
 //   chunks:N,M,...  read everything, write it in chunks of N, M, … bytes (the rest in one last write)
 //   random          read everything, write it in seeded random chunks

@@ -49,7 +49,7 @@ function step<T>(r: IoResult<T>, stage: string): Step<T> {
   return r.ok ? r : { ok: false, errno: r.errno, stage };
 }
 
-/** Read until end of stream (0 bytes; ENOMSG counts as 0, H.2). */
+/** Read until end of stream (0 bytes; ENOMSG counts as 0, docs/reference.md#vfio-device-sections). */
 function readAll(fd: DataFd, max: number, cap: Capture, onChunk: (b: Uint8Array) => Step<void>): Step<void> {
   for (let i = 0; i < IO_BOUND; i++) {
     const r = fd.read(max);

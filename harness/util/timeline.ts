@@ -1,5 +1,5 @@
 // Append-only timeline of a case: state arcs, data-fd chunks, register writes, mailbox commands,
-// doorbells, interrupts and guest requests (DESIGN.md "Evidence").
+// doorbells, interrupts and guest requests: the evidence of README.md#verdicts.
 import type { Side, TimelineEvent } from '../oracle/types.ts';
 import type { SimClock } from './clock.ts';
 

@@ -1,13 +1,13 @@
-// The VFIO core's migration state machine (reference G.3): the next-step table, the flags each state
-// needs, the one-step algorithm (vfio_mig_get_next_state) and the multi-step path a SET resolves to.
-// Pure data and functions: the simulated core and every revision model share them.
+// The VFIO core's migration state machine (docs/reference.md#the-cores-next-step-table): the next-step table,
+// the flags each state needs, the one-step algorithm (vfio_mig_get_next_state) and the multi-step path a SET
+// resolves to. Pure data and functions: the simulated core and every revision model share them.
 import { fail, ok, type IoResult } from '../util/errno.ts';
 import { MIG_FLAG, type MigState } from './types.ts';
 import { HangError } from './driver.ts';
 
 const { STOP_COPY, P2P, PRE_COPY } = MIG_FLAG;
 
-/** Flags a state needs to be "supported" (G.3). ERROR needs every bit, so it is never supported. */
+/** Flags a state needs to be "supported" (docs/reference.md#migration-flags). ERROR needs every bit, so it is never supported. */
 export const STATE_FLAGS: Record<MigState, number> = {
   ERROR: 0xffffffff,
   STOP: STOP_COPY,
@@ -24,7 +24,7 @@ const row = (S: MigState, R: MigState, SC: MigState, RES: MigState, RP: MigState
   STOP: S, RUNNING: R, STOP_COPY: SC, RESUMING: RES, RUNNING_P2P: RP, PRE_COPY: PC, PRE_COPY_P2P: PCP, ERROR: 'ERROR',
 });
 
-/** table[cur][target] = next state the core moves to (G.3, v6.2+; the 6.1 table is its subset). */
+/** table[cur][target] = next state the core moves to (docs/reference.md#the-cores-next-step-table, v6.2+; the 6.1 table is its subset). */
 export const NEXT_STEP: Record<MigState, Row> = {
   STOP: row('STOP', 'RUNNING_P2P', 'STOP_COPY', 'RESUMING', 'RUNNING_P2P', 'RUNNING_P2P', 'RUNNING_P2P'),
   RUNNING: row('RUNNING_P2P', 'RUNNING', 'RUNNING_P2P', 'RUNNING_P2P', 'RUNNING_P2P', 'PRE_COPY', 'RUNNING_P2P'),

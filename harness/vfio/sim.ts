@@ -1,6 +1,6 @@
 // The simulated VFIO core: a VfioDevice over a MigrationDriver (any revision). It does what
 // vfio_main.c does around the driver (feature checks, ERROR never requestable, the data fd handed
-// back) and records every uAPI call and data-fd chunk in the timeline (DESIGN.md "Evidence").
+// back) and records every uAPI call and data-fd chunk in the timeline (the evidence of README.md#verdicts).
 import { fail, ok, type IoResult } from '../util/errno.ts';
 import type { Timeline } from '../util/timeline.ts';
 import type { Side } from '../oracle/types.ts';
@@ -31,7 +31,8 @@ export class SimVfioDevice implements VfioDevice {
   setState(target: MigState): IoResult<{ dataFd: DataFd | null }> {
     if (this.closed) return fail('EBADF');
     const from = this.driver.getState();
-    // ERROR can never be requested (G.3); the rest of the validation is the driver's (next-step).
+    // ERROR can never be requested (docs/reference.md#device-states); the rest of the validation is the
+    // driver's (next-step).
     let r: IoResult<DataFd | null>;
     try {
       r = target === 'ERROR' ? fail('EINVAL') : this.driver.setState(target);

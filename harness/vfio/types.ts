@@ -3,14 +3,14 @@
 // kernel calls are sync ioctls, and the simulated device must run thousands of cases a second.
 import type { IoResult } from '../util/errno.ts';
 
-/** enum vfio_device_mig_state (reference G.3). */
+/** enum vfio_device_mig_state (docs/reference.md#device-states). */
 export const MIG_STATE = {
   ERROR: 0, STOP: 1, RUNNING: 2, STOP_COPY: 3, RESUMING: 4, RUNNING_P2P: 5, PRE_COPY: 6, PRE_COPY_P2P: 7,
 } as const;
 export type MigState = keyof typeof MIG_STATE;
 export const MIG_STATE_NAMES = Object.keys(MIG_STATE) as MigState[];
 
-/** VFIO_MIGRATION_* flags (reference G.2). */
+/** VFIO_MIGRATION_* flags (docs/reference.md#migration-flags). */
 export const MIG_FLAG = { STOP_COPY: 0x1, P2P: 0x2, PRE_COPY: 0x4 } as const;
 
 export interface PrecopyInfo {

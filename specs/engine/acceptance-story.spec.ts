@@ -1,5 +1,6 @@
-// The story the maintainers told (reference summary, E.1), end to end on the simulated device:
-// guest on the source with requests in flight → uAPI migration (QEMU's transfer) → verdict.
+// The story the maintainers told (docs/reference.md#revisions-at-a-glance,
+// docs/reference.md#the-2025-fix-series), end to end on the simulated device: guest on the source with
+// requests in flight → uAPI migration (QEMU's transfer) → verdict.
 import { test, expect } from '@playwright/test';
 import { DEFAULT_DEVICE, type DeviceConfig } from '../../harness/device/mmio.ts';
 import { runAndJudge } from '../../harness/runners/sim.ts';

@@ -1,6 +1,7 @@
 // Test support for the device and guest specs: the minimum a host migration driver does to a QM VF
-// (reference B.2 save, C.3 load, C.3 start), written against the register/mailbox contract only.
-// It is not a revision model (those live in harness/drivers); `compose` picks the XQC address rule.
+// (docs/reference.md#save-path, docs/reference.md#load_data-steps, docs/reference.md#starting-the-device),
+// written against the register/mailbox contract only. It is not a revision model (those live in
+// harness/drivers); `compose` picks the XQC address rule.
 import { QmVf, GuestMemory, regs as R } from '../../harness/device/index.ts';
 import type { DeviceConfig } from '../../harness/device/index.ts';
 import { Vm, createWorkload, type Workload } from '../../harness/guest/index.ts';
@@ -56,7 +57,7 @@ export function hostSave(d: QmVf, compose: Compose): Saved {
   return { ready, regs, eqc, aeqc, eqeDma: c(eqc), aeqeDma: c(aeqc), sqcDma, cqcDma };
 }
 
-/** Load on the destination and start it; `nullGuard` is the R3+ guard of reference C.3 step 3. */
+/** Load on the destination and start it; `nullGuard` is the R3+ guard of docs/reference.md#null-dma-guard. */
 export function hostLoadAndStart(d: QmVf, s: Saved, opts: { nullGuard: boolean }): void {
   if (!s.ready) return;
   if (opts.nullGuard && (s.eqeDma === 0n || s.aeqeDma === 0n || s.sqcDma === 0n || s.cqcDma === 0n)) return;

@@ -40,7 +40,7 @@ test.describe('GuestMemory', () => {
   test('anything outside allocated memory is a fault: NULL, the buggy composition, past the end', () => {
     const m = new GuestMemory(9);
     const base = m.alloc(64);
-    const buggy = ((base & 0xffffffffn) << 32n) | 0x00000000n; // base_l<<32 | head/tail (reference B.2 R0-R2)
+    const buggy = ((base & 0xffffffffn) << 32n) | 0x00000000n; // base_l<<32 | head/tail (R0-R2, docs/reference.md#event-queue-address-composition)
     expect(m.contains(base, 64)).toBe(true);
     expect(m.contains(base, 65)).toBe(false);
     expect(m.contains(0n, 4)).toBe(false);

@@ -61,8 +61,10 @@ function putSha(memory: GuestMemory, sq: number, slot: number, data: Uint8Array)
   return dst;
 }
 
-test.describe('QmVf registers (reference B.1)', () => {
-  test('PF VFT indirect read returns qp_base/qp_num for this VF only (reference B.2 step 1)', () => {
+// docs/reference.md#registers-the-migration-driver-uses
+test.describe('QmVf registers', () => {
+  // docs/reference.md#opening-the-save-file
+  test('PF VFT indirect read returns qp_base/qp_num for this VF only', () => {
     const { dev } = make({ qpBase: 12, qpNum: 6, vfId: 3 });
     const readVft = (vf: number) => {
       expect(dev.read32('pf', R.PF_VFT_RDY) & 1).toBe(1);
@@ -82,7 +84,8 @@ test.describe('QmVf registers (reference B.1)', () => {
     expect(dev.read32('pf', R.PF_VFT_RDY) & 1).toBe(0);
   });
 
-  test('mailbox SQC_VFT_V2 query on the VF, SQC_BT set/query, status bits and busy (reference F.4)', () => {
+  // docs/reference.md#mailbox
+  test('mailbox SQC_VFT_V2 query on the VF, SQC_BT set/query, status bits and busy', () => {
     const { dev, timeline } = make({ qpBase: 8, qpNum: 2 });
     expect(mb(dev, R.MB_CMD.SQC_VFT_V2, true, 0, 0)).toBe(0);
     const v = (BigInt(dev.read32('vf', R.VF_MB_DATA_H)) << 32n) | BigInt(dev.read32('vf', R.VF_MB_DATA_L));
@@ -100,7 +103,8 @@ test.describe('QmVf registers (reference B.1)', () => {
     expect(kinds.filter((k) => k === "mailbox").length).toBe(5);
   });
 
-  test('QM_VF_STATE reads 0 after reset with no driver; the guest can set NOT_READY; reset restores 0 (reference B.4 assumption)', () => {
+  // docs/reference.md#no-guest-driver-what-the-source-saves
+  test('QM_VF_STATE reads 0 after reset with no driver; the guest can set NOT_READY; reset restores 0', () => {
     const { dev } = make();
     expect(dev.read32('vf', R.VF_QM_STATE)).toBe(0);
     dev.guestWrite32(R.VF_QM_STATE, 1);
@@ -110,7 +114,8 @@ test.describe('QmVf registers (reference B.1)', () => {
     expect(dev.read32('vf', R.VF_EQ_INT_MASK)).toBe(1);
   });
 
-  test('VF-control: EQC shadow at 0x8000, hidden from the guest; PF-control: shadow at 0x1C00, 0x8000 all-ones (reference E.3)', () => {
+  // docs/reference.md#pf-control-mode
+  test('VF-control: EQC shadow at 0x8000, hidden from the guest; PF-control: shadow at 0x1C00, 0x8000 all-ones', () => {
     const vfc = make({ hwMode: 'vf-ctrl' });
     const s1 = setupQueue(vfc.dev, vfc.memory);
     expect(vfc.dev.read32('vf', R.VF_EQC_DW0 + 4)).toBe(s1.eq >>> 0);
@@ -139,7 +144,8 @@ test.describe('QmVf registers (reference B.1)', () => {
   });
 });
 
-test.describe('QmVf engine, rings and events (reference F.1-F.3)', () => {
+// docs/reference.md#queue-and-event-queue-contexts, docs/reference.md#event-queue-entries, docs/reference.md#doorbells
+test.describe('QmVf engine, rings and events', () => {
   test('SQEs complete after a simulated latency: result, SQE status, CQE with sq_head and phase, EQE, EQ irq', () => {
     const { dev, memory, clock, irqs } = make();
     const s = setupQueue(dev, memory);

@@ -1,5 +1,6 @@
-// Reference C.1–C.4: errno and step of each destination check, per revision; V1 fix-up, NULL guard,
-// match_done lifetime, errno propagation and the offset-blind copy.
+// docs/reference.md#load-path (where the match check runs, its order and errnos, load_data, resume fd): errno
+// and step of each destination check, per revision; V1 fix-up, NULL guard, match_done lifetime, errno
+// propagation and the offset-blind copy.
 import { test, expect } from '@playwright/test';
 import { DEFAULT_DEVICE } from '../../harness/device/mmio.ts';
 import { ACC_DEV_MAGIC_V1 } from '../../harness/formats/accVfData.ts';
@@ -14,7 +15,8 @@ import { decoded, edit, streamFrom } from './drivers-helpers.ts';
 
 const EARLY = ['v6.2', 'v6.8', 'v6.16', 'v6.19', 'v7.0'];
 const LATE = ['v5.18', 'debian-6.1.192'];
-// expected [errno, stage] of a failed match check, by where the revision runs it (C.1)
+// expected [errno, stage] of a failed match check, by where the revision runs it
+// (docs/reference.md#where-the-match-check-runs)
 const fails = (rev: string) => (LATE.includes(rev) ? ['EINVAL', 'resuming->stop'] : ['EFAULT', 'write']);
 
 test.describe('match check failures: errno and step per revision', () => {
@@ -40,12 +42,14 @@ test.describe('match check failures: errno and step per revision', () => {
   }
 });
 
-test('qp_base is transferred but never compared (B.4)', () => {
+// docs/reference.md#no-guest-driver-what-the-source-saves
+test('qp_base is transferred but never compared', () => {
   const s = edit(streamFrom('v6.16'), (d) => { d.qpBase += 7; });
   expect(checkStream({ rev: 'v6.16', stream: s, dest: DEFAULT_DEVICE }).accepted).toBe(true);
 });
 
-test('lengths: short, partial, oversized (C.2 #1, C.3, C.4)', () => {
+// docs/reference.md#match-check-order-and-errnos, docs/reference.md#load_data-steps, docs/reference.md#resume-fd-write-semantics
+test('lengths: short, partial, oversized', () => {
   const full = streamFrom('v6.16');
   for (const rev of LATE) expect(checkStream({ rev, stream: full.subarray(0, 20) })).toMatchObject({ errno: 'EINVAL', stage: 'resuming->stop' });
   // write-time revisions: under 40 bytes the check says "not yet"; the load then refuses the length
@@ -56,7 +60,8 @@ test('lengths: short, partial, oversized (C.2 #1, C.3, C.4)', () => {
   for (const rev of [...LATE, ...EARLY]) expect(checkStream({ rev, stream: big })).toMatchObject({ errno: 'ENOMEM', stage: 'write' });
 });
 
-test('V2 major_ver must be 1, minor ignored (A.3, C.2 #2)', () => {
+// docs/reference.md#magics-and-version-fields, docs/reference.md#match-check-order-and-errnos
+test('V2 major_ver must be 1, minor ignored', () => {
   const s = streamFrom('v6.16');
   expect(checkStream({ rev: 'v6.16', stream: edit(s, (d) => { d.qmRsvState[0] = 2; }) })).toMatchObject({ errno: 'EFAULT', stage: 'write' });
   expect(checkStream({ rev: 'v6.16', stream: edit(s, (d) => { d.qmRsvState[0] = 1 | (9 << 16); }) }).accepted).toBe(true);
@@ -72,7 +77,7 @@ test('V1 stream on v6.16: accepted with eqe/aeqe recomputed from dw[2]:dw[1] whe
   const once = checkStream({ rev: 'v6.16', stream: s });
   expect(once.accepted).toBe(true);
   expect(once.restored.eqeDma).toBe(fixed);
-  // [ANALYSIS] the fix-up runs on the first write that completes the header; QEMU's 40-byte precopy
+  // Inferred (docs/reference.md#v1-repair-before-the-body-arrives): the fix-up runs on the first write that completes the header; QEMU's 40-byte precopy
   // chunk arrives before the body, so the recomputed values are overwritten by the source's
   const split = checkStream({ rev: 'v6.16', stream: s, transfer: 'chunks:40,136' });
   expect(split.accepted).toBe(true);
@@ -82,7 +87,8 @@ test('V1 stream on v6.16: accepted with eqe/aeqe recomputed from dw[2]:dw[1] whe
   expect(Number(checkStream({ rev: 'v6.8', stream: s }).restored.eqeDma >> 32n)).toBe(d.qmEqcDw[1]);
 });
 
-test('NULL-DMA guard: a no-driver stream is loaded as a no-op from v6.16, programmed from v5.18 (C.3)', () => {
+// docs/reference.md#null-dma-guard
+test('NULL-DMA guard: a no-driver stream is loaded as a no-op from v6.16, programmed from v5.18', () => {
   const s = streamFrom('v6.16', 'no-driver');
   expect(decoded(s).sqcDma).toBe(0n);
   const guarded = checkStream({ rev: 'v6.16', stream: s });
@@ -97,7 +103,8 @@ test('NULL-DMA guard: a no-driver stream is loaded as a no-op from v6.16, progra
   expect(unguarded.restored.nullDmaFault).toBe(true);
 });
 
-test('a not-ready guest gives a 40-byte stream that every revision accepts without loading (B.3, C.3)', () => {
+// docs/reference.md#stream-length-by-situation, docs/reference.md#load_data-steps
+test('a not-ready guest gives a 40-byte stream that every revision accepts without loading', () => {
   const s = streamFrom('v6.16', 'driver-unloaded');
   expect(s.length).toBe(40);
   expect(decoded(s).vfQmState).toBe(1);
@@ -127,7 +134,8 @@ function dest(rev: string) {
   return { dev, driver, open: () => new SimVfioDevice(rev, driver, timeline, 'dst') };
 }
 
-test('match_done: never cleared before v7.0, cleared on open in v7.0 (C.1, E.4)', () => {
+// docs/reference.md#where-the-match-check-runs, docs/reference.md#resolve-duplicate-migration-states
+test('match_done: never cleared before v7.0, cleared on open in v7.0', () => {
   const good = streamFrom('v6.16');
   const bad = edit(good, (d) => { d.devId = 0xa251; });
   for (const [rev, secondAccepted] of [['v6.19', true], ['v7.0', false]] as const) {
@@ -143,7 +151,8 @@ test('match_done: never cleared before v7.0, cleared on open in v7.0 (C.1, E.4)'
   }
 });
 
-test('errnos: legacy EBUSY vs propagated ETIMEDOUT when the mailbox stays busy at load (C.3 #6)', () => {
+// docs/reference.md#load_data-steps
+test('errnos: legacy EBUSY vs propagated ETIMEDOUT when the mailbox stays busy at load', () => {
   for (const [rev, errno] of [['v6.8', 'EBUSY'], ['v6.16', 'ETIMEDOUT']] as const) {
     const s = rev === 'v6.8' ? streamFrom('v6.8') : streamFrom('v6.16');
     const d = dest(rev);
@@ -157,7 +166,8 @@ test('errnos: legacy EBUSY vs propagated ETIMEDOUT when the mailbox stays busy a
   }
 });
 
-test('offset-blind destination write (v6.2) vs f_pos (v6.8) with two chunks (C.4)', () => {
+// docs/reference.md#resume-fd-write-semantics
+test('offset-blind destination write (v6.2) vs f_pos (v6.8) with two chunks', () => {
   const s = streamFrom('v6.8', 'kernel-crypto');
   const blind = checkStream({ rev: 'v6.2', stream: s, transfer: 'chunks:40,136' });
   // the second chunk lands at offset 0: the header passed, then the struct is the body shifted by 40

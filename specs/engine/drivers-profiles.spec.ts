@@ -1,5 +1,5 @@
 // Revision profiles: YAML validation, the registry API, and each revision's traits against the
-// reference's summary table (one row per revision).
+// table of docs/reference.md#revisions-at-a-glance (one row per revision).
 import { test, expect } from '@playwright/test';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ test('every required revision id is listed, as a model with complete traits', ()
   expect(loadRevision('v6.16').id).toBe('hisi-acc/v6.16'); // short ids resolve
 });
 
-// Summary table: magic written, accepted, XQC, PRE_COPY, doorbell on save, NULL guard, check timing, fd offset
+// docs/reference.md#revisions-at-a-glance: magic written, accepted, XQC, PRE_COPY, doorbell on save, NULL guard, check timing, fd offset
 const TABLE: Record<string, [bigint, string, string, boolean, boolean, boolean, string, string]> = {
   'hisi-acc/v5.18': [ACC_DEV_MAGIC_V1, 'V1', 'buggy', false, false, false, 'resuming-stop', 'buffer-start'],
   'hisi-acc/v6.2': [ACC_DEV_MAGIC_V1, 'V1', 'buggy', true, false, false, 'write', 'buffer-start'],
@@ -35,7 +35,7 @@ const TABLE: Record<string, [bigint, string, string, boolean, boolean, boolean, 
 const name = (m: bigint) => (m === ACC_DEV_MAGIC_V1 ? 'V1' : m === ACC_DEV_MAGIC_V2 ? 'V2' : '0x' + m.toString(16));
 
 for (const [id, [magic, accepts, xqc, pre, db, guard, at, off]] of Object.entries(TABLE)) {
-  test(`${id} traits match the reference summary row`, () => {
+  test(`${id} traits match its row of the revisions table`, () => {
     const t = loadRevision(id).traits!;
     expect(t.write.magic).toBe(magic);
     expect(t.accept.map((r) => name(r.magic)).join(',')).toBe(accepts);
@@ -43,7 +43,8 @@ for (const [id, [magic, accepts, xqc, pre, db, guard, at, off]] of Object.entrie
   });
 }
 
-test('fix-series traits land in the revisions the reference names (E.1, E.4)', () => {
+// docs/reference.md#fix-history
+test('fix-series traits land in the revisions the fix history names', () => {
   const t = (id: string) => loadRevision(id).traits!;
   expect(t('v6.8').cacheWriteback).toBe('save');
   expect(t('v6.16').cacheWriteback).toBe('stop');

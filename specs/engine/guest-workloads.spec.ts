@@ -1,5 +1,6 @@
 // Guest workloads on the simulated VF, migrated by the register-level host of device-host.ts (the
-// revision models are tested elsewhere): each workload's path and the symptoms the reference names.
+// revision models are tested elsewhere): each workload's path and the symptoms
+// docs/reference.md#completion-paths names.
 import { test, expect } from '@playwright/test';
 import { setup, migrate, hostStop, hostSave, hostLoadAndStart } from './device-host.ts';
 import { regs as R } from '../../harness/device/index.ts';
@@ -8,7 +9,8 @@ import { DEFAULT_DEVICE } from '../../harness/device/mmio.ts';
 const failed = (checks: { name: string; ok: boolean }[]) => checks.filter((c) => !c.ok).map((c) => c.name).sort();
 
 test.describe('guest workloads across a migration', () => {
-  test('kernel-crypto: fixed eqe_dma composition migrates; the R0-R2 composition loses completion events (reference B.2, F.5)', () => {
+  // docs/reference.md#event-queue-address-composition, docs/reference.md#completion-paths
+  test('kernel-crypto: fixed eqe_dma composition migrates; the R0-R2 composition loses completion events', () => {
     const good = setup('kernel-crypto');
     expect(failed(migrate(good, 'fixed', true).checks)).toEqual([]);
     expect(good.dst.stats.dmaFaults).toBe(0);
@@ -22,7 +24,8 @@ test.describe('guest workloads across a migration', () => {
     expect(r.saved.eqeDma >> 32n).toBe(BigInt(r.saved.eqc[1]));
   });
 
-  test('user-polling survives the R0-R2 composition: CQs are polled, EQE faults are invisible to it (reference F.5)', () => {
+  // docs/reference.md#completion-paths
+  test('user-polling survives the R0-R2 composition: CQs are polled, EQE faults are invisible to it', () => {
     const b = setup('user-polling');
     const r = migrate(b, 'buggy', false);
     expect(failed(r.checks)).toEqual([]);
@@ -45,7 +48,8 @@ test.describe('guest workloads across a migration', () => {
     expect(bad.dst.dmaFaults.some((f) => f.what === 'aeqe')).toBe(true);
   });
 
-  test('no-driver: the source saves a full stream with NULL DMA addresses; without a NULL guard the destination errors and the guest driver fails to load (reference B.4, E.1 #5)', () => {
+  // docs/reference.md#no-guest-driver-what-the-source-saves, docs/reference.md#bugfix-live-migration-without-a-vf-device-driver
+  test('no-driver: the source saves a full stream with NULL DMA addresses; without a NULL guard the destination errors and the guest driver fails to load', () => {
     const b = setup('no-driver');
     const r = migrate(b, 'fixed', false);
     expect(r.saved.ready).toBe(true); // QM_VF_STATE reads 0 with no driver (assumption)

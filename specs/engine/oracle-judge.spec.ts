@@ -1,4 +1,4 @@
-// The oracle as a pure function (DESIGN.md "Verdicts").
+// The oracle as a pure function (README.md#verdicts).
 import { test, expect } from '@playwright/test';
 import { judge } from '../../harness/oracle/judge.ts';
 import type { Evidence } from '../../harness/oracle/types.ts';

@@ -1,4 +1,4 @@
-// Transfer plans: parsing, and what each plan does on the wire (reference H.2 for qemu).
+// Transfer plans: parsing, and what each plan does on the wire (docs/reference.md#vfio-device-sections for qemu).
 import { test, expect } from '@playwright/test';
 import { createHash } from 'node:crypto';
 import { DEFAULT_DEVICE } from '../../harness/device/mmio.ts';

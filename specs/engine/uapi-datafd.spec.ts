@@ -1,4 +1,5 @@
-// Reference C.4, D, G.2, G.4: the data fd as user space sees it through the simulated VFIO core.
+// docs/reference.md#resume-fd-write-semantics, docs/reference.md#pre-copy-support, docs/reference.md#device-feature-ioctl,
+// docs/reference.md#data-fd-semantics: the data fd as user space sees it through the simulated VFIO core.
 import { test, expect } from '@playwright/test';
 import { GuestMemory, QmVf } from '../../harness/device/index.ts';
 import { DEFAULT_DEVICE } from '../../harness/device/mmio.ts';
@@ -28,7 +29,8 @@ const fdOf = (r: ReturnType<SimVfioDevice['setState']>): DataFd => {
 };
 const len = (r: { ok: boolean; value?: Uint8Array }) => (r.ok ? r.value!.length : r);
 
-test('migration flags and MIG_DATA_SIZE per revision (D, G.2)', () => {
+// docs/reference.md#pre-copy-support, docs/reference.md#device-feature-ioctl
+test('migration flags and MIG_DATA_SIZE per revision', () => {
   expect(source('v5.18').vfio.migrationFlags()).toEqual({ ok: true, value: 0x1 });
   expect(source('debian-6.1.192').vfio.migrationFlags()).toEqual({ ok: true, value: 0x1 });
   expect(source('v6.2').vfio.migrationFlags()).toEqual({ ok: true, value: 0x5 });
@@ -37,7 +39,8 @@ test('migration flags and MIG_DATA_SIZE per revision (D, G.2)', () => {
   expect(source('v6.16', 'driver-unloaded').vfio.dataSize()).toEqual({ ok: true, value: 176n }); // even for a 40-byte stream
 });
 
-test('STOP_COPY stream: 176 bytes then permanent end; disabled after STOP_COPY→STOP (B.3, G.4)', () => {
+// docs/reference.md#stream-length-by-situation, docs/reference.md#data-fd-semantics
+test('STOP_COPY stream: 176 bytes then permanent end; disabled after STOP_COPY→STOP', () => {
   const { vfio } = source('v6.16');
   const fd = fdOf(vfio.setState('STOP_COPY'));
   expect(len(fd.read(100))).toBe(100);
@@ -50,7 +53,8 @@ test('STOP_COPY stream: 176 bytes then permanent end; disabled after STOP_COPY�
   expect(fd.read(10)).toEqual({ ok: false, errno: 'ENODEV' });
 });
 
-test('PRE_COPY: 40-byte header, temporary end is read() = 0, PRECOPY_INFO, then 136 bytes in STOP_COPY (D)', () => {
+// docs/reference.md#precopy_info-on-the-save-fd, docs/reference.md#save-fd-read-semantics
+test('PRE_COPY: 40-byte header, temporary end is read() = 0, PRECOPY_INFO, then 136 bytes in STOP_COPY', () => {
   const { vfio, timeline } = source('v6.16');
   const fd = fdOf(vfio.setState('PRE_COPY'));
   expect(fd.precopyInfo()).toEqual({ ok: true, value: { initialBytes: 40n, dirtyBytes: 0n } });
@@ -66,7 +70,8 @@ test('PRE_COPY: 40-byte header, temporary end is read() = 0, PRECOPY_INFO, then 
   expect(timeline.events.filter((e) => e.kind === 'read').map((e) => e.detail.bytes)).toEqual([40, 0, 136, 0]);
 });
 
-test('PRE_COPY is EINVAL on a STOP_COPY-only revision; PRECOPY_INFO is ENOTTY there (D, G.3)', () => {
+// docs/reference.md#resolved-paths, docs/reference.md#precopy_info-on-the-save-fd
+test('PRE_COPY is EINVAL on a STOP_COPY-only revision; PRECOPY_INFO is ENOTTY there', () => {
   const { vfio } = source('debian-6.1.192');
   expect(vfio.setState('PRE_COPY')).toEqual({ ok: false, errno: 'EINVAL' });
   expect(vfio.getState()).toEqual({ ok: true, value: 'RUNNING' });
@@ -74,7 +79,8 @@ test('PRE_COPY is EINVAL on a STOP_COPY-only revision; PRECOPY_INFO is ENOTTY th
   expect(fd.precopyInfo()).toEqual({ ok: false, errno: 'ENOTTY' });
 });
 
-test('offset-blind save read (v6.2): after the 40-byte precopy read, STOP_COPY returns bytes 0..135 again (D)', () => {
+// docs/reference.md#save-fd-read-semantics
+test('offset-blind save read (v6.2): after the 40-byte precopy read, STOP_COPY returns bytes 0..135 again', () => {
   for (const [rev, blind] of [['v6.2', true], ['v6.8', false]] as const) {
     const { vfio } = source(rev);
     const fd = fdOf(vfio.setState('PRE_COPY'));
@@ -87,14 +93,16 @@ test('offset-blind save read (v6.2): after the 40-byte precopy read, STOP_COPY r
   }
 });
 
-test('not-ready guest: STOP_COPY gives the 40-byte header only (B.3)', () => {
+// docs/reference.md#stream-length-by-situation
+test('not-ready guest: STOP_COPY gives the 40-byte header only', () => {
   const { vfio } = source('v6.16', 'driver-unloaded');
   const fd = fdOf(vfio.setState('STOP_COPY'));
   expect(len(fd.read(1 << 20))).toBe(40);
   expect(len(fd.read(1 << 20))).toBe(0);
 });
 
-test('resume fd: ENOMEM past 176, ENODEV after the session ends, EBADF on read (C.4)', () => {
+// docs/reference.md#resume-fd-write-semantics
+test('resume fd: ENOMEM past 176, ENODEV after the session ends, EBADF on read', () => {
   const { vfio } = source('v6.16');
   const src = fdOf(vfio.setState('STOP_COPY'));
   const bytes = src.read(1 << 20);
@@ -109,7 +117,8 @@ test('resume fd: ENOMEM past 176, ENODEV after the session ends, EBADF on read (
   expect(fd.write(new Uint8Array(0))).toEqual({ ok: false, errno: 'ENODEV' });
 });
 
-test('ERROR is never requestable; failed SET leaves the intermediate state (G.2, G.3)', () => {
+// docs/reference.md#device-feature-ioctl, docs/reference.md#the-cores-next-step-table
+test('ERROR is never requestable; failed SET leaves the intermediate state', () => {
   const { vfio, dev } = source('v5.18');
   expect(vfio.setState('ERROR')).toEqual({ ok: false, errno: 'EINVAL' });
   dev.faults.cacheWbNeverDone = true; // v5.18 writes back during the save: STOP→STOP_COPY fails
@@ -121,7 +130,8 @@ test('ERROR is never requestable; failed SET leaves the intermediate state (G.2,
   expect(r16.vfio.getState()).toEqual({ ok: true, value: 'RUNNING' });
 });
 
-test('reset_done gate: v6.16 (flags 0x5) keeps the state, v7.0 returns to RUNNING (E.4)', () => {
+// docs/reference.md#reset-handling
+test('reset_done gate: v6.16 (flags 0x5) keeps the state, v7.0 returns to RUNNING', () => {
   for (const [rev, after] of [['v6.16', 'STOP'], ['v7.0', 'RUNNING'], ['v5.18', 'RUNNING']] as const) {
     const { vfio } = source(rev);
     vfio.setState('STOP');
@@ -130,7 +140,8 @@ test('reset_done gate: v6.16 (flags 0x5) keeps the state, v7.0 returns to RUNNIN
   }
 });
 
-test('close releases the save fd from v6.16, not before (E.1 #4)', () => {
+// docs/reference.md#bugfix-the-problem-of-uninstalling-driver
+test('close releases the save fd from v6.16, not before', () => {
   for (const [rev, after] of [['v6.8', 40], ['v6.16', 'ENODEV']] as const) {
     const { vfio } = source(rev);
     const fd = fdOf(vfio.setState('PRE_COPY'));

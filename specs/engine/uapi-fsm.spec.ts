@@ -1,5 +1,5 @@
-// Reference G.3: the core's next-step table and one-step algorithm, resolved for the two flag sets
-// hisi advertises (0x1 up to v6.1 and on Debian 6.1; 0x5 from v6.2).
+// docs/reference.md#the-cores-next-step-table: the core's next-step table and one-step algorithm,
+// resolved for the two flag sets hisi advertises (0x1 up to v6.1 and on Debian 6.1; 0x5 from v6.2).
 import { test, expect } from '@playwright/test';
 import { nextStep, resolvePath, walkArcs, isSupported, STATE_FLAGS, WALK_BOUND } from '../../harness/vfio/fsm.ts';
 import { HangError } from '../../harness/vfio/driver.ts';
@@ -18,7 +18,7 @@ const path = (cur: MigState, target: MigState, flags: number) => {
   return r.ok ? r.value.join('>') : r.errno;
 };
 
-// [request, flags 0x1, flags 0x5] exactly as the reference's table lists them
+// [request, flags 0x1, flags 0x5] exactly as the table of docs/reference.md#resolved-paths lists them
 const G3: [MigState, MigState, string, string][] = [
   ['RUNNING', 'STOP_COPY', 'RUNNING>STOP>STOP_COPY', 'RUNNING>STOP>STOP_COPY'],
   ['RUNNING', 'RESUMING', 'RUNNING>STOP>RESUMING', 'RUNNING>STOP>RESUMING'],
@@ -31,7 +31,8 @@ const G3: [MigState, MigState, string, string][] = [
   ['RESUMING', 'PRE_COPY', 'EINVAL', 'RESUMING>STOP>RUNNING>PRE_COPY'],
 ];
 
-test.describe('G.3 resolved paths', () => {
+// docs/reference.md#resolved-paths
+test.describe('resolved paths', () => {
   for (const [cur, target, p1, p5] of G3) {
     test(`${cur} -> ${target}`, () => {
       expect(path(cur, target, 0x1)).toBe(p1);
@@ -69,14 +70,15 @@ test.describe('one-step algorithm', () => {
       longest[flags] = 0;
       for (const a of MIG_STATE_NAMES) for (const b of MIG_STATE_NAMES) {
         const r = resolvePath(a, b, flags);
-        if (!r.ok || a === b) continue; // same state: no step, nothing checked (G.3)
+        if (!r.ok || a === b) continue; // same state: no step, nothing checked (docs/reference.md#the-cores-next-step-table)
         expect(r.value[r.value.length - 1]).toBe(b);
         expect(r.value.length - 1).toBeLessThanOrEqual(WALK_BOUND);
         for (const s of r.value) expect(isSupported(s, flags)).toBe(true);
         longest[flags] = Math.max(longest[flags], r.value.length - 1);
       }
     }
-    // G.3's table: at most 2 arcs without PRE_COPY, 3 with it (RESUMING→STOP→RUNNING→PRE_COPY)
+    // the table of docs/reference.md#resolved-paths: at most 2 arcs without PRE_COPY, 3 with it
+    // (RESUMING→STOP→RUNNING→PRE_COPY)
     expect(longest[0x1]).toBe(2);
     expect(longest[0x5]).toBe(3);
   });

@@ -1,4 +1,4 @@
-// Golden vectors from the reference's layout table: every field decoded at its offset, exact
+// Golden vectors from the layout table of docs/reference.md#stream-layout: every field decoded at its offset, exact
 // 64-bit values, the byte->field map naming every byte as the table does, and encode reproducing
 // the hand-built bytes.
 import { test, expect } from '@playwright/test';
@@ -25,7 +25,7 @@ for (const c of cases) {
     expect(d.layout).toBe(c.layout);
     expect(d.length).toBe(c.g.bytes.length);
     const spans = d.fieldMap!.spans;
-    // same fields, same order, same offsets and sizes as the reference table
+    // same fields, same order, same offsets and sizes as the layout table
     expect(spans.map((s) => [s.offset, s.size, s.path])).toEqual(c.table.map((r) => [...r]));
     for (const [off, size, path] of c.table) {
       const s = fieldAt(d.fieldMap!, off)!;

@@ -1,4 +1,5 @@
-// QEMU's VFIO section payload (reference H.2), built by hand: be64 markers, DATA chunks, config.
+// QEMU's VFIO section payload (docs/reference.md#vfio-device-sections), built by hand: be64 markers, DATA
+// chunks, config.
 import { test, expect } from '@playwright/test';
 import { decodeAccVfData, decodeVfioDeviceState, vfioDeviceStateFieldMap, fieldAt, VFIO_MIG_FLAG } from '../../harness/formats/index.ts';
 import { goldenV2Full } from './vectors.ts';

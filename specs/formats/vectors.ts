@@ -1,5 +1,6 @@
-// Golden vectors written by hand from the reference's layout table (A.2), independent of the .ksy:
-// every offset below is copied from the table, every value chosen so that no two fields look alike.
+// Golden vectors written by hand from the layout table (docs/reference.md#stream-layout),
+// independent of the .ksy: every offset below is copied from the table, every value chosen so that no two
+// fields look alike.
 import type { AccVfData } from '../../harness/formats/accVfData.ts';
 
 export const V1_MAGIC_BYTES = [0xcc, 0xaa, 0xed, 0xfe, 0xcd, 0xcd, 0xcd, 0xcd];
@@ -12,7 +13,7 @@ function le64(b: Uint8Array, off: number, v: bigint): void {
   for (let i = 0; i < 8; i++) b[off + i] = Number((v >> BigInt(8 * i)) & 0xffn);
 }
 
-/** Reference table A.2: offset, size and name of every field (V1 labels for 28..39). */
+/** The table of docs/reference.md#stream-layout: offset, size and name of every field (V1 labels for 28..39). */
 export const TABLE_V1: [number, number, string][] = [
   [0, 8, 'header.acc_magic'], [8, 4, 'header.qp_num'], [12, 4, 'header.dev_id'], [16, 4, 'header.que_iso_cfg'],
   [20, 4, 'header.qp_base'], [24, 4, 'header.vf_qm_state'],

@@ -1,6 +1,7 @@
-// The fuzzer's own machinery, without the engine: mutation operators, the C.2 must-refuse oracle,
-// the independent uAPI model, the findings registry and the report writer. A planted defect in a
-// stand-in destination proves that the stream property fails, shrinks and names the field.
+// The fuzzer's own machinery, without the engine: mutation operators, the
+// docs/reference.md#match-check-order-and-errnos must-refuse oracle, the independent uAPI model, the findings
+// registry and the report writer. A planted defect in a stand-in destination proves that the stream property
+// fails, shrinks and names the field.
 import { test, expect } from '@playwright/test';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,7 +57,8 @@ test('mutations apply, attribute to a field and round-trip through JSON', () => 
   expect(s.length).toBe(176); // the source stream is never changed in place
 });
 
-test('must-refuse oracle follows reference C.2 per revision family', () => {
+// docs/reference.md#match-check-order-and-errnos
+test('must-refuse oracle follows the match check per revision family', () => {
   const s = v2Stream();
   const old = acceptanceRuleFor('hisi-acc/v6.8')!, neu = acceptanceRuleFor('hisi-acc/v6.16')!, deb = acceptanceRuleFor('hisi-acc/debian-6.1.192')!;
   expect(mustRefuse(old, s, DEFAULT_DEVICE)).toMatch(/acc_magic/); // V2 unknown before v6.16
@@ -67,7 +69,7 @@ test('must-refuse oracle follows reference C.2 per revision family', () => {
   expect(mustRefuse(neu, s, { ...DEFAULT_DEVICE, type: 'ZIP' })).toMatch(/dev_id/);
   expect(mustRefuse(neu, s, { ...DEFAULT_DEVICE, qpNum: 5 })).toMatch(/qp_num/);
   expect(mustRefuse(neu, s, { ...DEFAULT_DEVICE, queIsoCfg: 1 })).toMatch(/que_iso_cfg/);
-  expect(mustRefuse(neu, s, { ...DEFAULT_DEVICE, qpBase: 99 })).toBeNull(); // qp_base is never compared (B.4)
+  expect(mustRefuse(neu, s, { ...DEFAULT_DEVICE, qpBase: 99 })).toBeNull(); // qp_base is never compared (docs/reference.md#no-guest-driver-what-the-source-saves)
   expect(mustRefuse(neu, s.slice(0, 40), DEFAULT_DEVICE)).toBeNull();
   expect(mustRefuse(neu, s.slice(0, 100), DEFAULT_DEVICE)).toMatch(/length/);
   const v1 = applyMutation(s, { op: 'set', field: 'acc_magic', value: ACC_DEV_MAGIC_V1 });
@@ -75,7 +77,8 @@ test('must-refuse oracle follows reference C.2 per revision family', () => {
   expect(acceptanceRuleFor('hisi-acc/my-proposal')).toBeNull();
 });
 
-test('uAPI model resolves the paths of reference G.3 from the arc list alone', () => {
+// docs/reference.md#resolved-paths
+test('uAPI model resolves the core\'s paths from the arc list alone', () => {
   const path = (a: MigState, b: MigState, f: number) => {
     const r = modelSet(a, b, f);
     return r.ok ? r.path.join('>') + (r.opensFd ? ' +fd' : '') : r.errno;

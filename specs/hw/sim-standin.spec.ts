@@ -50,7 +50,8 @@ test('v6.16 → v5.18: the old destination refuses the V2 magic at RESUMING→ST
   expect(StandinHost.get().errors).toEqual([]);
 });
 
-test('v6.16 → v6.2: refused at write() with EFAULT; the v6.2 reset leaves RESUMING (E.4), so the runner reopens', () => {
+// docs/reference.md#reset-handling
+test('v6.16 → v6.2: refused at write() with EFAULT; the v6.2 reset leaves RESUMING, so the runner reopens', () => {
   const ctx = hosts('hisi-acc/v6.16', 'hisi-acc/v6.2');
   const c = capture(ctx, VF_A);
   const l = load(ctx, VF_B, c.stream, 'chunks:40,136');

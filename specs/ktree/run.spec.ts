@@ -65,7 +65,8 @@ test('save on a source: the real code writes a V2 stream with the guest\'s queue
   expect(save(MODEL).stream.equals(real.stream)).toBe(true);
 });
 
-test('Debian 6.1.192 save fd is offset-blind: every read copies from the start of the struct (D)', () => {
+// docs/reference.md#save-fd-read-semantics
+test('Debian 6.1.192 save fd is offset-blind: every read copies from the start of the struct', () => {
   const chunked = save(DEBIAN, 50).stream;
   const whole = save(DEBIAN).stream;
   expect(chunked.length).toBe(176);
@@ -82,12 +83,13 @@ test('load on a destination: accepted, registers restored, event bases handed to
   expect(r.restored.eqeDma).toBe(stream.readBigUInt64LE(144));
   expect(r.restored.aeqeDma).toBe(stream.readBigUInt64LE(152));
   const writes = r.timeline!.filter((e) => e.kind === 'reg-write' && e.detail.by === 'host').map((e) => e.detail.off);
-  expect(writes.slice(0, 8)).toEqual([0x60, 0x4, 0xc, 0x20, 0x24, 0x2c, 0x30, 0x34]); // C.3 step 4 and 6 order
+  expect(writes.slice(0, 8)).toEqual([0x60, 0x4, 0xc, 0x20, 0x24, 0x2c, 0x30, 0x34]); // docs/reference.md#load_data-steps, steps 4 and 6 in order
   const setMb = r.timeline!.filter((e) => e.kind === 'mailbox' && e.detail.op === 0 && e.detail.by === 'host').map((e) => e.detail.addr);
   expect(setMb).toContain('0x' + stream.readBigUInt64LE(160).toString(16).padStart(16, '0'));
 });
 
-test('Debian 6.1.192 resume fd is offset-blind and checks at RESUMING->STOP (C.1, C.4)', () => {
+// docs/reference.md#where-the-match-check-runs, docs/reference.md#resume-fd-write-semantics
+test('Debian 6.1.192 resume fd is offset-blind and checks at RESUMING->STOP', () => {
   const { stream } = save(DEBIAN);
   const chunked = checkStream({ rev: ktreeRevision(DEBIAN), stream, transfer: 'chunks:40,136' });
   expect(chunked.writes).toEqual([40, 136]); // both writes accepted...

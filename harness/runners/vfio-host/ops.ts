@@ -1,6 +1,6 @@
 // The hardware runner's three operations on one device (probe, capture, load), each inside the
 // safety envelope: driver check, per-device lock, and the device left RUNNING whatever happens.
-// Results are Evidence (DESIGN.md "Verdicts") so they merge into the same grid as the matrix.
+// Results are Evidence (README.md#verdicts) so they merge into the same grid as the matrix.
 import { hostname, release } from 'node:os';
 import type { DestinationResult, Evidence, Outcome, Verdict } from '../../oracle/types.ts';
 import { hex64 } from '../../util/hex.ts';
@@ -86,7 +86,7 @@ export function withDevice<T>(ctx: HostContext, bdfText: string, fn: (s: Session
 
 /**
  * Last resort when a reset did not bring the device back to RUNNING (e.g. the v6.2..v6.19 reset_done
- * gate, reference E.4): close and reopen the device fd, whose open_device starts at RUNNING.
+ * gate, docs/reference.md#reset-handling): close and reopen the device fd, whose open_device starts at RUNNING.
  */
 function reopenToRunning(ctx: HostContext, bdf: string, path: OpenPath, before: Recovery): Recovery {
   const detail = `${before.detail}; reset left ${before.finalState}; reopened the device`;
@@ -146,7 +146,8 @@ export function probe(ctx: HostContext, bdf: string): ProbeResult {
   return value;
 }
 
-/** Read until end of stream (0) or a bound; a temporary end in PRE_COPY is also 0 (reference D). */
+/** Read until end of stream (0) or a bound; a temporary end in PRE_COPY is also 0
+ * (docs/reference.md#save-fd-read-semantics). */
 function drain(fd: DataFd, into: Uint8Array[], total: { n: number }): string | null {
   for (;;) {
     const r = fd.read(READ_CHUNK);

@@ -1,5 +1,6 @@
 // The kernel backend: VfioDevice over a real VFIO device fd, one ioctl per call, argument buffers
-// built byte by byte (argsz set explicitly, never koffi struct sizes: toolchain notes §3).
+// built byte by byte (argsz set explicitly: a koffi struct's size includes tail padding, and a
+// flexible array counted by argsz does not fit koffi's element counts).
 import type { ErrnoName, IoResult } from '../../util/errno.ts';
 import { fail, ok } from '../../util/errno.ts';
 import { MIG_STATE, MIG_STATE_NAMES, type DataFd, type MigState, type PrecopyInfo, type VfioDevice } from '../types.ts';

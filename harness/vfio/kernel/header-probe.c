@@ -1,6 +1,7 @@
 /* Prints what the installed <linux/vfio.h> says about the uAPI migcompat marshals by hand:
  * ioctl numbers, struct sizes, field offsets and flag values, one "kind name value" per line.
- * A name the header lacks prints "missing name" so the test can fall back to the reference. */
+ * A name the header lacks prints "missing name" so the test can fall back to the
+ * tables of docs/reference.md#ioctl-numbers-and-device-opening. */
 #include <stdio.h>
 #include <stddef.h>
 #include <linux/vfio.h>

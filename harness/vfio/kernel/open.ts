@@ -1,6 +1,6 @@
-// Opening a VFIO device both ways (reference G.1): the legacy group/container path and the iommufd
-// character-device path. Each step that fails closes what the earlier steps opened and throws an
-// OpenError naming the step and errno, with the advice a lab engineer needs.
+// Opening a VFIO device both ways (docs/reference.md#ioctl-numbers-and-device-opening): the legacy
+// group/container path and the iommufd character-device path. Each step that fails closes what the earlier
+// steps opened and throws an OpenError naming the step and errno, with the advice a lab engineer needs.
 import type { ErrnoName } from '../../util/errno.ts';
 import { KernelVfioDevice, type CallObserver } from './device.ts';
 import { O_CLOEXEC, O_RDWR, type Libc } from './libc.ts';

@@ -1,7 +1,8 @@
-// The VFIO / iommufd uAPI as byte-exact data (reference G.1, G.2): ioctl numbers, flag bits and the
-// argument structs' sizes and field offsets. specs/hw/header.spec.ts compares every entry with a C
-// probe compiled against the installed <linux/vfio.h>; entries newer than that header (`since`
-// later than the header's kernel) are checked against the reference tables instead.
+// The VFIO / iommufd uAPI as byte-exact data (docs/reference.md#ioctl-numbers-and-device-opening,
+// docs/reference.md#device-feature-ioctl): ioctl numbers, flag bits and the argument structs' sizes and field
+// offsets. specs/hw/header.spec.ts compares every entry with a C probe compiled against the installed
+// <linux/vfio.h>; entries newer than that header (`since` later than the header's kernel) are checked against
+// docs/reference.md#ioctl-numbers-and-device-opening instead.
 
 /** All VFIO ioctls are _IO(';', 100 + n): no size or direction bits. */
 const VFIO_TYPE = 0x3b; // ';'
@@ -43,7 +44,7 @@ export const VFIO_TYPE1v2_IOMMU = 3;
 export const VFIO_GROUP_FLAGS = { VIABLE: 0x1, CONTAINER_SET: 0x2 } as const;
 export const VFIO_DEVICE_FLAGS = { RESET: 0x1, PCI: 0x2 } as const;
 
-/** vfio_device_feature.flags (reference G.2). */
+/** vfio_device_feature.flags (docs/reference.md#device-feature-ioctl). */
 export const FEATURE_FLAG = { MASK: 0xffff, GET: 0x10000, SET: 0x20000, PROBE: 0x40000 } as const;
 export const FEATURE_ID = {
   PCI_VF_TOKEN: 0, MIGRATION: 1, MIG_DEVICE_STATE: 2, LOW_POWER_ENTRY: 3, LOW_POWER_ENTRY_WITH_WAKEUP: 4,

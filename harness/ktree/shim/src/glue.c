@@ -1,7 +1,7 @@
 /*
  * The one shim file compiled against the tree's driver header: it reaches into the driver's own
  * structs for what hardware or the PF driver would hold (the PF's QM) and for what firmware
- * reads after a restore (the VF QM's DMA addresses, reference F / DESIGN "Model assumptions").
+ * reads after a restore (the VF QM's DMA addresses: docs/device-model.md#model-assumptions).
  */
 #include <shim/runtime.h>
 #include "hisi_acc_vfio_pci.h"

@@ -1,6 +1,6 @@
 /*
  * The QM helpers a VFIO migration driver imports from the accelerator driver (hisi_qm_mb,
- * hisi_qm_wait_mb_ready), written from the mailbox protocol (reference F.4): wait for the busy
+ * hisi_qm_wait_mb_ready), written from the mailbox protocol (docs/reference.md#mailbox): wait for the busy
  * bit to clear, one 128-bit store, wait again, then check the status bits.
  */
 #include <shim/kernel.h>

@@ -1,6 +1,6 @@
-// A small hisi-like VfioDevice that the stand-in drives when no simulated revision is named: the
-// VFIO core's path walk (reference G.3), save/resume sessions with the hisi stream sizes (40/176),
-// the destination's match check and reset. It is a protocol double for the kernel backend's tests,
+// A small hisi-like VfioDevice that the stand-in drives when no simulated revision is named: the VFIO core's
+// path walk (docs/reference.md#the-cores-next-step-table), save/resume sessions with the hisi stream sizes
+// (40/176), the destination's match check and reset. It is a protocol double for the kernel backend's tests,
 // not a revision model (those live in harness/drivers and harness/vfio/sim).
 import { ACC_DEV_MAGIC_V1, ACC_DEV_MAGIC_V2, ACC_VF_DATA_SIZE, QM_MATCH_SIZE } from '../../../formats/accVfData.ts';
 import { fail, ok, type IoResult } from '../../../util/errno.ts';
@@ -28,7 +28,7 @@ export const FAKE_DEFAULTS: Omit<FakeDeviceOptions, 'name'> = {
 };
 
 type S = MigState;
-// Next-step table of the core (reference G.3): row = current, column = target.
+// Next-step table of the core (docs/reference.md#the-cores-next-step-table): row = current, column = target.
 const ORDER: S[] = ['STOP', 'RUNNING', 'STOP_COPY', 'RESUMING', 'RUNNING_P2P', 'PRE_COPY', 'PRE_COPY_P2P', 'ERROR'];
 const TABLE: Record<string, string> = {
   STOP: 'S RP SC RES RP RP RP ERR', RUNNING: 'RP R RP RP RP PC RP ERR', STOP_COPY: 'S S SC S S ERR ERR ERR',

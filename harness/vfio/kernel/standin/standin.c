@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
-/* Numbers newer than the 6.1 uapi header: reference G.1 (checked by specs/hw/header.spec.ts). */
+/* Numbers newer than the 6.1 uapi header: docs/reference.md#ioctl-numbers-and-device-opening (checked by specs/hw/header.spec.ts). */
 #define SI_VFIO_DEVICE_BIND_IOMMUFD 0x3B76
 #define SI_VFIO_DEVICE_ATTACH_IOMMUFD_PT 0x3B77
 #define SI_VFIO_DEVICE_DETACH_IOMMUFD_PT 0x3B78
