@@ -40,16 +40,17 @@ export const isSupported = (state: MigState, flags: number): boolean =>
   (STATE_FLAGS[state] & flags) === STATE_FLAGS[state];
 
 /**
- * Which VFIO core a kernel runs (docs/uapi.md "The core's state walk per kernel"). They differ in
+ * Which VFIO core a kernel runs (docs/reference.md#the-cores-skip-loop-per-kernel,
+ * docs/uapi.md#the-cores-state-walk-per-kernel). They differ in
  * the states their table knows and in the loop that skips unsupported states:
  * - `no-precopy` (up to v6.1, Debian 6.1): six states, no PRE_COPY/PRE_COPY_P2P (requesting them is
  *   EINVAL); its skip loop never meets ERROR for a valid request.
- * - `skip-loop` (v6.2, commit 4db52602a607, until the fix): eight states; the skip loop has no exit
+ * - `skip-loop` (commit 4db52602a607 (v6.2), until the fix): eight states; the skip loop has no exit
  *   at ERROR, whose flags are all ones, so the blocked arcs STOP_COPY→PRE_COPY(_P2P) spin forever on
  *   a PRE_COPY device, holding the device's state mutex (a soft lockup).
  * - `fixed-loop`: the loop stops at ERROR and the request fails with EINVAL ("vfio: prevent infinite
- *   loop in vfio_mig_get_next_state() on blocked arc", applied for v7.2, lore
- *   SYBPR01MB7881290BBDE79B61AE6A017FAF122@SYBPR01MB7881.ausprd01.prod.outlook.com; Debian 6.12.96).
+ *   loop in vfio_mig_get_next_state() on blocked arc", applied for v7.2; Debian 6.12.96;
+ *   lore SYBPR01MB7881290BBDE79B61AE6A017FAF122@SYBPR01MB7881.ausprd01.prod.outlook.com).
  */
 export type VfioCore = 'no-precopy' | 'skip-loop' | 'fixed-loop';
 export const VFIO_CORES: readonly VfioCore[] = ['no-precopy', 'skip-loop', 'fixed-loop'];
