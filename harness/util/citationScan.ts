@@ -65,7 +65,8 @@ const MD_TOKEN = /(?<![\w/.\\-])((?:\.{1,2}\/)*(?:[\w.-]+\/)*[\w.-]+\.md)(?:#([\
 const MD_LINK = /\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g;
 const MD_LINK_DEF = /^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)/;
 const COMMIT_WORD = /\bcommit\s+([0-9a-fA-F]{7,}\w*)(?:\s*\(([^)\n]*)\))?/g;
-const LORE_WORD = /\blore[: ]+<?([^\s<>`'"),;]+)>?/g;
+/** `lore` and something shaped like a message id (a regular expression's source is not one). */
+const LORE_WORD = /\blore[: ]+<?([\w.+=%$~-]+@[^\s<>`'"),;]+)>?/g;
 const KERNEL_URL = /git\.kernel\.org\/linus\/([^\s)>"'`\],;]*)/g;
 const LORE_URL = /lore\.kernel\.org\/r\/([^\s)>"'`\],;]*)/g;
 /**
@@ -163,7 +164,6 @@ export function scanText(file: string, text: string, repo: RepoView, exempt: Exe
       if ('error' in parsed) add(m[0], m[2] === undefined ? 'a commit citation names the kernel version: commit <id> (v6.16)' : parsed.error);
     }
     for (const m of line.matchAll(LORE_WORD)) {
-      if (!m[1].includes('@')) continue; // "lore" in prose; a message id always has an '@'
       if (!MESSAGE_ID.test(m[1])) add(m[0], `'${m[1]}' is not a message id (local-part@domain)`);
     }
     for (const m of line.matchAll(KERNEL_URL)) {

@@ -72,7 +72,7 @@ test('each kind of bad citation is named with file:line, the citation and the re
     /* 9 */ 'fixed by commit be12ad45 (v6.8)',
     /* 10 */ 'fixed by commit be12ad45e15b',
     /* 11 */ 'fixed by commit be12ad45e15b (6.8)',
-    /* 12 */ 'lore not-a-message-id@',
+    /* 12 */ 'lore not-a-message-id@nowhere',
     /* 13 */ 'https://git.kernel.org/linus/v6.8',
     /* 14 */ '(K61, T-orig) and toolchain notes §3',
   ];
