@@ -1,5 +1,6 @@
-// Playwright Test as migcompat's runner: one project per concern. `npm test` runs every project that
-// needs no hardware; `hw` tests skip (with the reason) unless MIGCOMPAT_VFIO_DEVICES names devices.
+// Playwright Test as migcompat's runner: one project per concern. `npm test` installs the Debian
+// packages the tests need first (`migcompat setup`), then runs every project that needs no hardware;
+// only tests that need real VFs skip (with the reason) unless MIGCOMPAT_VFIO_DEVICES names devices.
 import { defineConfig } from '@playwright/test';
 import { runDir } from './harness/report/runDir.ts';
 
@@ -8,7 +9,7 @@ const workers = Number(process.env.MIGCOMPAT_WORKERS ?? 2);
 // Under `npm test` the QEMU project waits for every other project: two TCG guests want both cores,
 // and QEMU 7.2's dirty-page race under TCG shows up under CPU contention (docs/qemu-runner.md).
 const underNpmTest = process.env.npm_lifecycle_event === 'test';
-const beforeQemu = underNpmTest ? ['formats', 'engine', 'sim', 'report', 'fuzz', 'hw', 'ktree'] : [];
+const beforeQemu = underNpmTest ? ['setup', 'formats', 'engine', 'sim', 'report', 'fuzz', 'hw', 'ktree'] : [];
 
 export default defineConfig({
   testDir: 'specs',
@@ -27,6 +28,9 @@ export default defineConfig({
     ['./harness/report/closingLine.ts'],
   ],
   projects: [
+    // the front door: `npm test`'s own set-up on a bare machine (dpkg and apt views, nothing removed),
+    // one entry point for CI, and no test that skips for want of a tool
+    { name: 'setup', testMatch: 'setup/**/*.spec.ts', timeout: 180_000 },
     // stream formats: Kaitai descriptions, decode/encode/diff/lint, the CLI commands on them
     { name: 'formats', testMatch: 'formats/**/*.spec.ts' },
     // the simulated device, driver revisions, uAPI, transfers and oracle

@@ -1,9 +1,11 @@
 // Debian's chromium driven by playwright-core (no browser download): headless, no sandbox (CI runs as
-// root), background networking, component updates and sync off, a fresh profile per launch.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+// root), background networking, component updates and sync off, a fresh profile per launch. A missing
+// chromium is one line naming the package (`npm test` installs it as root), never a skipped check.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
+import { requireProgram } from '../util/debian.ts';
 
 export const CHROMIUM = process.env.MIGCOMPAT_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -12,12 +14,9 @@ export const CHROMIUM_ARGS = [
   '--disable-sync', '--no-first-run',
 ];
 
-export function chromiumAvailable(): boolean {
-  return existsSync(CHROMIUM);
-}
-
 /** A persistent context on a throw-away --user-data-dir; close() removes the profile. */
 export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  requireProgram(CHROMIUM, 'chromium');
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'migcompat-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {

@@ -1,6 +1,6 @@
-// Debian's archive through its own clients (apt-cache, apt-get download, dpkg-deb, dpkg -x): look-ups,
-// downloads into the cache and unpacking. Nothing is installed on the machine here (`migcompat setup`
-// installs the host tools the tests need). Apt lists go stale: a point release leaves the mirror, a new
+// Debian's archive through its own clients (apt-cache, apt-get, dpkg-deb, dpkg -x): look-ups, downloads
+// into the cache and unpacking, and the one place that installs host packages (`installPackages`, which
+// `migcompat setup` runs for `npm test`). Apt lists go stale: a point release leaves the mirror, a new
 // one arrives. So when a package or a version we need is unknown, the lists are refreshed once per
 // process; that needs root, and without it the error names the command to run.
 import { spawnSync } from 'node:child_process';
@@ -16,8 +16,8 @@ export interface RunResult {
   err: string;
 }
 
-export function run(cmd: string, args: string[], cwd?: string): RunResult {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: 'C' } });
+export function run(cmd: string, args: string[], cwd?: string, env: Record<string, string> = {}): RunResult {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: 'C', ...env } });
   if (r.error) return { ok: false, out: '', err: r.error.message };
   return { ok: r.status === 0, out: r.stdout ?? '', err: r.stderr ?? '' };
 }
@@ -26,13 +26,29 @@ export const lastLine = (s: string): string => s.trim().split('\n').filter(Boole
 
 export const isRoot = (): boolean => process.getuid?.() === 0;
 
-/** Installed version of a package (`pkg` or `pkg:arch`), or null. */
-export function installedVersion(pkg: string): string | null {
-  const r = run('dpkg-query', ['-W', '-f=${Status}\t${Version}', pkg]);
-  if (!r.ok) return null;
-  const [status, version] = r.out.split('\t');
-  return status?.endsWith(' installed') && version ? version : null;
+let native: string | null = null;
+/** dpkg's own architecture (amd64 here). */
+export const nativeArch = (): string => (native ??= run('dpkg', ['--print-architecture']).out.trim());
+
+/**
+ * Installed versions of packages (`pkg` or `pkg:arch`; a bare name means dpkg's own architecture or
+ * `all`) in one dpkg-query; a package that is absent, removed or half-installed is missing from the map.
+ */
+export function installedVersions(pkgs: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!pkgs.length) return out;
+  const r = run('dpkg-query', ['-W', '-f=${Package}\t${Architecture}\t${db:Status-Status}\t${Version}\n', ...pkgs]);
+  const rows = r.out.split('\n').map((l) => l.split('\t')).filter((f) => f.length === 4 && f[2] === 'installed');
+  for (const p of pkgs) {
+    const [name, arch] = p.split(':');
+    const row = rows.find(([n, a]) => n === name && (arch ? a === arch : a === 'all' || a === nativeArch()));
+    if (row) out.set(p, row[3]!);
+  }
+  return out;
 }
+
+/** Installed version of a package (`pkg` or `pkg:arch`), or null. */
+export const installedVersion = (pkg: string): string | null => installedVersions([pkg]).get(pkg) ?? null;
 
 /** Absolute path of an installed program, or a one-line error naming the package that provides it. */
 export function requireProgram(path: string, pkg: string): string {
@@ -175,15 +191,91 @@ export function metaDependency(meta: string, prefix: string, arch?: string): str
   return dep;
 }
 
-/** Make dpkg/apt serve packages of a foreign architecture (arm64 on an amd64 host); root only. */
-export function ensureForeignArch(arch: string): void {
-  if (run('dpkg', ['--print-architecture']).out.trim() === arch) return;
-  if (run('dpkg', ['--print-foreign-architectures']).out.split('\n').map((s) => s.trim()).includes(arch)) return;
+/** Does dpkg serve packages of this architecture (its own, or one added with --add-architecture)? */
+export function dpkgKnowsArch(arch: string): boolean {
+  if (nativeArch() === arch) return true;
+  return run('dpkg', ['--print-foreign-architectures']).out.split('\n').map((s) => s.trim()).includes(arch);
+}
+
+/**
+ * `dpkg --add-architecture` (root only). apt has no lists for it until the next refresh, so the
+ * once-per-process refresh is armed again.
+ */
+export function addArchitecture(arch: string): void {
   if (!isRoot()) throw new MissingDependencyError(`dpkg does not know the ${arch} architecture; as root: dpkg --add-architecture ${arch} && apt-get update`);
   const r = run('dpkg', ['--add-architecture', arch]);
   if (!r.ok) throw new MissingDependencyError(`dpkg --add-architecture ${arch} failed: ${lastLine(r.err)}`);
-  refreshed = false; // the new architecture's lists must be fetched
+  refreshed = false;
+}
+
+/** Make dpkg/apt serve packages of a foreign architecture (arm64 on an amd64 host); root only. */
+export function ensureForeignArch(arch: string): void {
+  if (dpkgKnowsArch(arch)) return;
+  addArchitecture(arch);
   refreshAptLists(`no ${arch} package lists yet`);
+}
+
+// ---- host packages ---------------------------------------------------------------------------------
+
+/** The packages (`pkg` or `pkg:arch`) dpkg does not list as installed. */
+export function notInstalled(pkgs: string[]): string[] {
+  const have = installedVersions(pkgs);
+  return pkgs.filter((p) => !have.has(p));
+}
+
+/** What a person runs as root to get these packages (and architectures) on a machine with any lists. */
+export function aptInstallCommand(pkgs: string[], arches: string[] = []): string {
+  return [...arches.map((a) => `dpkg --add-architecture ${a}`), 'apt-get update', `apt-get install -y --no-install-recommends ${pkgs.join(' ')}`].join(' && ');
+}
+
+/** Of these packages, the ones the archive offers no version of (by apt's current lists). */
+function unknownToArchive(pkgs: string[]): string[] {
+  const r = run('apt-cache', ['madison', ...pkgs]);
+  const known = new Set(r.out.split('\n').map((l) => l.split('|')[0]?.trim()).filter(Boolean));
+  return pkgs.filter((p) => !known.has(p) && !known.has(p.replace(/:[a-z0-9-]+$/, '')));
+}
+
+export interface InstallResult {
+  /** why the lists were refreshed on the way, if they were */
+  refreshed: string | null;
+  /** installed versions by package; with `simulate`, every package apt would install (dependencies too) */
+  versions: Record<string, string>;
+}
+
+/**
+ * apt-get install (root only). A package apt's lists offer no version of refreshes them first; an
+ * install that fails (old lists name files the mirror no longer has) refreshes them and tries once
+ * more. Afterwards every package must be installed in dpkg's eyes, or it is an error. `simulate`:
+ * apt-get --simulate, so nothing is installed (the lists may still be refreshed).
+ */
+export function installPackages(pkgs: string[], opts: { simulate?: boolean; onRefresh?: (why: string) => void } = {}): InstallResult {
+  if (!isRoot()) throw new MissingDependencyError(`installing ${pkgs.join(', ')} needs root; as root: ${aptInstallCommand(pkgs)}`);
+  const onRefresh = opts.onRefresh ?? (() => {});
+  let why: string | null = null;
+  const unknown = unknownToArchive(pkgs);
+  if (unknown.length && !refreshed) {
+    why = `apt's lists offer no ${unknown.join(', ')}`;
+    onRefresh(why);
+    refreshAptLists(why);
+  }
+  const args = ['install', '-y', '-q', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=600', ...(opts.simulate ? ['--simulate'] : []), ...pkgs];
+  const install = () => run('apt-get', args, undefined, { DEBIAN_FRONTEND: 'noninteractive' });
+  let r = install();
+  if (!r.ok && !refreshed) {
+    why = `apt-get install failed (${lastLine(r.err)})`;
+    onRefresh(why);
+    refreshAptLists(why);
+    r = install();
+  }
+  if (!r.ok) throw new MissingDependencyError(`apt-get install ${pkgs.join(' ')} failed: ${lastLine(r.err || r.out)}`);
+  if (opts.simulate) {
+    // "Inst name (version archive [arch])" per package apt would unpack
+    const versions = Object.fromEntries([...r.out.matchAll(/^Inst (\S+) (?:\[[^\]]*\] )?\((\S+)/gm)].map((m) => [m[1]!, m[2]!]));
+    return { refreshed: why, versions };
+  }
+  const still = notInstalled(pkgs);
+  if (still.length) throw new MissingDependencyError(`apt-get install finished, but dpkg does not list ${still.join(', ')} as installed`);
+  return { refreshed: why, versions: Object.fromEntries(installedVersions(pkgs)) };
 }
 
 // ---- downloads -------------------------------------------------------------------------------------

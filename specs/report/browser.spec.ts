@@ -1,11 +1,13 @@
 // The generated matrix.html in a real browser (Debian's chromium via playwright-core): cells are
 // counted, outcome colours checked, filters used, a cell's details opened; a screenshot is kept.
+// Without chromium this fails with the one line launchChromium gives; it never skips.
 import { test, expect } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromiumAvailable, CHROMIUM, launchChromium } from '../../harness/report/browser.ts';
+import { launchChromium } from '../../harness/report/browser.ts';
 import { writeRunFiles } from '../../harness/report/gridReporter.ts';
 import { OUTCOME_COLORS } from '../../harness/report/html.ts';
 import { handGrid } from './records.ts';
@@ -13,7 +15,6 @@ import { handGrid } from './records.ts';
 const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
 
 test('matrix.html: cells, colours, filters, details and the changed mark in chromium', async () => {
-  test.skip(!chromiumAvailable(), `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);
   const root = mkdtempSync(join(tmpdir(), 'mc-html-'));
   writeRunFiles(join(root, 'run-1'), handGrid(), { snapshots: () => ({}) });
   writeRunFiles(join(root, 'run-2'), handGrid({ 'v7.0_to_v5.18_user-polling_qemu_SEC': 'broken' }), { snapshots: () => ({}) });
@@ -70,4 +71,12 @@ test('matrix.html: cells, colours, filters, details and the changed mark in chro
   } finally {
     await browser.close();
   }
+});
+
+test('no chromium: one line naming the package, not a skip', async () => {
+  const script = `const { launchChromium } = await import(${JSON.stringify(join(process.cwd(), 'harness/report/browser.ts'))});
+try { await launchChromium(); console.log('launched'); } catch (e) { console.log(e.name + ': ' + e.message); }`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, MIGCOMPAT_CHROMIUM: '/nonexistent/chromium' } });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toBe('MissingDependencyError: /nonexistent/chromium not found: install the Debian package chromium (apt-get install chromium; `npm test` does it as root)\n');
 });
