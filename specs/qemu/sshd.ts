@@ -1,4 +1,4 @@
-// A throwaway OpenSSH server for the lab-mode spec: 127.0.0.1 on a free port, a host key and an
+// A throwaway OpenSSH server for the lab specs: 127.0.0.1 on a free port, host keys and an
 // authorized client key generated in a temp folder, every setting given with -o over an empty config
 // (-f /dev/null), so no system configuration is read or changed. The only system-side need is the
 // privilege-separation folder /run/sshd that sshd requires when started as root (created if missing,
@@ -18,25 +18,29 @@ export interface TestSshd {
   dir: string;
   /** the client's private key (for the inventory's ssh.key) */
   clientKey: string;
-  /** the host key's fingerprint (for the inventory's ssh.hostKey) */
+  /** the (first) host key's fingerprint (for the inventory's ssh.hostKey), as ssh-keygen -lf prints it */
   hostKeyFingerprint: string;
+  /** known_hosts line of each host key by type ("[127.0.0.1]:PORT ssh-ed25519 AAAA…"), as ssh-keyscan prints it */
+  knownHostsLines: Record<string, string>;
   stderr(): string;
   stop(): Promise<void>;
 }
 
-export async function startSshd(): Promise<TestSshd> {
-  if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: install openssh-server (listed in .ci/apt-packages.txt)`);
+/** `hostKeys`: the types of host key sshd holds (default: one ed25519 key); the client picks among them. */
+export async function startSshd(config: { hostKeys?: ('ed25519' | 'ecdsa' | 'rsa')[] } = {}): Promise<TestSshd> {
+  if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: install openssh-server (listed in .ci/apt-packages.txt; \`npm test\` installs it as root)`);
   const dir = mkdtempSync(join(tmpdir(), 'mcsshd-'));
-  const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'migcompat-test', '-f', file], { stdio: 'ignore' });
-  keygen(join(dir, 'host_ed25519'));
+  const keygen = (file: string, type = 'ed25519') => execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'migcompat-test', '-f', file], { stdio: 'ignore' });
+  const hostKeys = config.hostKeys ?? ['ed25519'];
+  for (const t of hostKeys) keygen(join(dir, `host_${t}`), t);
   keygen(join(dir, 'client_ed25519'));
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_ed25519.pub')), { mode: 0o600 });
-  const fpr = /(SHA256:\S+)/.exec(execFileSync('ssh-keygen', ['-l', '-f', join(dir, 'host_ed25519.pub')], { encoding: 'utf8' }))?.[1];
+  const fpr = /(SHA256:\S+)/.exec(execFileSync('ssh-keygen', ['-l', '-f', join(dir, `host_${hostKeys[0]}.pub`)], { encoding: 'utf8' }))?.[1];
   if (!fpr) throw new Error('ssh-keygen printed no fingerprint');
   if (process.getuid?.() === 0 && !existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
   const port = await freePort();
   const opts = [
-    `Port=${port}`, 'ListenAddress=127.0.0.1', `HostKey=${join(dir, 'host_ed25519')}`, `AuthorizedKeysFile=${join(dir, 'authorized_keys')}`,
+    `Port=${port}`, 'ListenAddress=127.0.0.1', ...hostKeys.map((t) => `HostKey=${join(dir, `host_${t}`)}`), `AuthorizedKeysFile=${join(dir, 'authorized_keys')}`,
     'PidFile=none', 'StrictModes=no', 'UsePAM=no', 'PermitRootLogin=prohibit-password', 'PasswordAuthentication=no',
     'KbdInteractiveAuthentication=no', 'Subsystem=sftp internal-sftp', 'AllowTcpForwarding=yes', 'AllowStreamLocalForwarding=yes',
     'MaxSessions=32', 'LogLevel=ERROR',
@@ -85,5 +89,9 @@ export async function startSshd(): Promise<TestSshd> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { port, pid, dir, clientKey: join(dir, 'client_ed25519'), hostKeyFingerprint: fpr, stderr: () => err, stop };
+  const knownHostsLines = Object.fromEntries(hostKeys.map((t) => {
+    const [type, blob] = readFileSync(join(dir, `host_${t}.pub`), 'utf8').trim().split(/\s+/);
+    return [type!, `[127.0.0.1]:${port} ${type} ${blob}`];
+  }));
+  return { port, pid, dir, clientKey: join(dir, 'client_ed25519'), hostKeyFingerprint: fpr, knownHostsLines, stderr: () => err, stop };
 }

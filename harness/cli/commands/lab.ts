@@ -36,6 +36,8 @@ const lab: Command = {
     const t = values.local ? new LocalTransport() : new SshTransport();
     const cells = [];
     try {
+      // every host's SSH key is verified before anything runs anywhere (an untrusted host: one line, exit 2)
+      if (t instanceof SshTransport) for (const h of inv.hosts) await t.connect(h);
       if (doPairs) cells.push(...(await runPairs(inv, t, { transfer, workDir: join(out, 'streams') })));
       if (corpus) cells.push(...(await replayCorpus(inv, t, corpus, transfer)));
     } finally {

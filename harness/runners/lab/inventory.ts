@@ -7,7 +7,12 @@ import { BDF_RE } from '../vfio-host/sysfs.ts';
 
 export interface LabHost {
   name: string;
-  ssh: { host: string; user: string; port: number; key?: string; hostKey?: string };
+  /**
+   * hostKey: `SHA256:…` pins the host's key, `accept-new` trusts it on first use (and writes it to
+   * known_hosts); without it the key must be in known_hosts. knownHosts: that file instead of
+   * MIGCOMPAT_KNOWN_HOSTS or ~/.ssh/known_hosts (runners/lab/knownHosts.ts).
+   */
+  ssh: { host: string; user: string; port: number; key?: string; hostKey?: string; knownHosts?: string };
   /** kernel release as the lab knows it (checked against the capture's provenance) */
   kernel: string;
   vfs: string[];
@@ -73,7 +78,8 @@ export function parseInventory(text: string, source = 'inventory'): Inventory {
     const maddr = h.migrationAddress === undefined ? undefined : str(h.migrationAddress, `${at}.migrationAddress`);
     if (maddr !== undefined && !ADDR_RE.test(maddr)) throw new UsageError(`${at}.migrationAddress: '${maddr}' is not a host name or address`);
     const hostKey = ssh.hostKey === undefined ? undefined : str(ssh.hostKey, `${at}.ssh.hostKey`);
-    if (hostKey !== undefined && !FPR_RE.test(hostKey)) throw new UsageError(`${at}.ssh.hostKey: expected a fingerprint like SHA256:<43 base64 characters> (ssh-keygen -lf)`);
+    if (hostKey !== undefined && hostKey !== 'accept-new' && !FPR_RE.test(hostKey)) throw new UsageError(`${at}.ssh.hostKey: expected a fingerprint like SHA256:<43 base64 characters> (ssh-keygen -lf) or accept-new, got '${hostKey}'`);
+    const knownHosts = ssh.knownHosts === undefined ? undefined : str(ssh.knownHosts, `${at}.ssh.knownHosts`);
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries((h.env ?? {}) as Record<string, unknown>)) {
       if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new UsageError(`${at}.env: '${k}' is not an environment variable name`);
@@ -83,7 +89,7 @@ export function parseInventory(text: string, source = 'inventory'): Inventory {
       name,
       ssh: {
         host: local && ssh.host === undefined ? 'localhost' : str(ssh.host, `${at}.ssh.host`), user: str(ssh.user ?? 'root', `${at}.ssh.user`), port,
-        key: ssh.key === undefined ? undefined : str(ssh.key, `${at}.ssh.key`), ...(hostKey ? { hostKey } : {}),
+        key: ssh.key === undefined ? undefined : str(ssh.key, `${at}.ssh.key`), ...(hostKey ? { hostKey } : {}), ...(knownHosts ? { knownHosts } : {}),
       },
       kernel: str(h.kernel, `${at}.kernel`),
       vfs: vfs as string[],

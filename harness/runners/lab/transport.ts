@@ -1,12 +1,14 @@
 // How the lab reaches its hosts: ssh2 (exec + SFTP) in the lab, or local processes in tests. A
 // remote command is always an argument array; over SSH it becomes one string in which every
-// argument is single-quoted, so no inventory text is ever interpreted by the remote shell.
+// argument is single-quoted, so no inventory text is ever interpreted by the remote shell. Every SSH
+// host is verified before anything runs on it (known_hosts, a pinned key or accept-new: knownHosts.ts).
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
+import type { ServerHostKeyAlgorithm } from 'ssh2';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LabHost } from './inventory.ts';
+import { HostKeyError, preferredAlgorithms, verifyHostKey } from './knownHosts.ts';
 
 export interface ExecResult {
   code: number;
@@ -19,11 +21,6 @@ export interface LabTransport {
   get(host: LabHost, remote: string, local: string): Promise<void>;
   put(host: LabHost, local: string, remote: string): Promise<void>;
   close(): Promise<void>;
-}
-
-/** OpenSSH's fingerprint of a host key blob: "SHA256:" + unpadded base64 of its SHA-256. */
-export function hostKeyFingerprint(blob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** POSIX shell quoting of each argument: 'it'\''s' — the remote shell sees exactly argv. */
@@ -76,14 +73,26 @@ export class SshTransport implements LabTransport {
       c = (async () => {
         const { Client } = (await import('ssh2')).default ?? (await import('ssh2'));
         const client = new Client();
+        const prefer = preferredAlgorithms(host.ssh) as ServerHostKeyAlgorithm[];
+        let refused: HostKeyError | null = null;
         await new Promise<void>((resolve, reject) => {
-          client.on('ready', () => resolve()).on('error', reject);
+          client.on('ready', () => resolve()).on('error', (e) => reject(refused ?? e));
           client.connect({
             host: host.ssh.host, port: host.ssh.port, username: host.ssh.user,
             privateKey: host.ssh.key ? readFileSync(host.ssh.key.replace(/^~(?=\/)/, process.env.HOME ?? '~')) : undefined,
             agent: host.ssh.key ? undefined : process.env.SSH_AUTH_SOCK,
-            // with ssh.hostKey the server must present exactly that key (OpenSSH SHA256 fingerprint of the key blob)
-            ...(host.ssh.hostKey ? { hostVerifier: (key: Buffer) => hostKeyFingerprint(key) === host.ssh.hostKey } : {}),
+            // a host with several keys shows one known_hosts holds (ssh does the same); removed, then put first
+            ...(prefer.length ? { algorithms: { serverHostKey: { remove: prefer, prepend: prefer, append: [] } } } : {}),
+            hostVerifier: (key: Buffer) => {
+              try {
+                verifyHostKey(host.name, host.ssh, key);
+                return true;
+              } catch (e) {
+                if (!(e instanceof HostKeyError)) throw e;
+                refused = e;
+                return false;
+              }
+            },
           });
         });
         return client;
@@ -91,6 +100,11 @@ export class SshTransport implements LabTransport {
       this.conns.set(host.name, c);
     }
     return c;
+  }
+
+  /** Connect (and so verify the host key) without running anything: a lab run checks every host first. */
+  async connect(host: LabHost): Promise<void> {
+    await this.conn(host);
   }
 
   /** The connected client for a host (qemu lab mode: long-running commands and forwarded sockets). */
