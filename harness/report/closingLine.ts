@@ -3,7 +3,8 @@
 // Playwright's own summary is multi-line; this reporter is listed last so its line comes last.
 // An expected failure (a declared known defect) counts as passed: it behaved as declared. A skip is
 // counted with its reason (only tests that need real VFs may skip), and tests that never ran (a
-// project they depend on failed, the run was interrupted) are counted too, so nothing disappears.
+// project they depend on failed, a serial group stopped, the run was interrupted) are counted too,
+// so nothing disappears.
 import type { FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
 
 type Annotation = { type: string; description?: string };
@@ -23,6 +24,7 @@ export default class ClosingLineReporter implements Reporter {
   private skipReasons: string[] = [];
   private total = 0;
   private ended = new Set<string>();
+  private notRun = 0;
 
   onBegin(_config: unknown, suite: Suite): void {
     this.total = suite.allTests().length;
@@ -36,13 +38,15 @@ export default class ClosingLineReporter implements Reporter {
     if (outcome === 'skipped') {
       const notes: Annotation[] = [...(result.annotations ?? []), ...test.annotations];
       const why = notes.find((a) => a.type === 'skip' || a.type === 'fixme');
-      this.skipReasons.push(why?.description?.trim() || `${why?.type ?? 'skip'} with no reason given`);
+      // skipped with no skip of its own: a serial group stopped at an earlier failure, so it did not run
+      if (!why) this.notRun++;
+      else this.skipReasons.push(why.description?.trim() || `${why.type} with no reason given`);
     } else if (outcome === 'expected' || outcome === 'flaky') this.passed++;
     else this.failed++;
   }
 
   onEnd(result: FullResult): void {
-    const didNotRun = Math.max(0, this.total - this.ended.size);
+    const didNotRun = Math.max(0, this.total - this.ended.size) + this.notRun;
     // An interrupted or timed-out run with nothing failed is still not a pass.
     if (this.failed === 0 && result.status !== 'passed' && this.passed + this.skipReasons.length + didNotRun > 0) this.failed++;
     const tail = skippedPart(this.skipReasons) + (didNotRun ? `, ${didNotRun} did not run` : '');

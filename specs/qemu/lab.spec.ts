@@ -4,7 +4,7 @@
 // files are mirrored back, the migration goes over TCP to the peer's migration address, and every
 // remote QEMU is killed by PID. VF passthrough has no VF here: its argument arrays are unit-tested.
 import { test, expect } from '@playwright/test';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseInventory, type Inventory } from '../../harness/runners/lab/inventory.ts';
@@ -23,24 +23,31 @@ test.describe.configure({ mode: 'serial' });
 let sshd: TestSshd;
 let work: string;
 
+let knownHosts: string;
+
 test.beforeAll(async () => {
   sshd = await startSshd();
   work = mkdtempSync(join(tmpdir(), 'mclab-'));
+  // the peer is verified the default way, against a known_hosts file (never the real ~/.ssh)
+  knownHosts = join(work, '..', `${basename(work)}-known_hosts`);
+  writeFileSync(knownHosts, `${sshd.knownHostsLines['ssh-ed25519']}\n`);
 });
 
 test.afterAll(async () => {
   await sshd?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
+  if (knownHosts) rmSync(knownHosts, { force: true });
 });
 
-const inventory = (hostKey = sshd.hostKeyFingerprint): Inventory => parseInventory(`
+/** The two-host inventory; with `hostKey` the peer's key is pinned, else known_hosts decides. */
+const inventory = (hostKey?: string): Inventory => parseInventory(`
 hosts:
   - name: here
     local: true
     kernel: harness
     vfs: [0000:7a:01.1]
   - name: peer
-    ssh: { host: 127.0.0.1, port: ${sshd.port}, user: root, key: ${sshd.clientKey}, hostKey: "${hostKey}" }
+    ssh: { host: 127.0.0.1, port: ${sshd.port}, user: root, key: ${sshd.clientKey}, ${hostKey ? `hostKey: "${hostKey}"` : `knownHosts: ${knownHosts}`} }
     kernel: peer
     vfs: [0000:7a:02.1, 0000:7a:02.2]
     workdir: ${work}
@@ -75,7 +82,7 @@ const starts = (tl: { detail: Record<string, unknown> }[]) =>
   tl.filter((e) => typeof e.detail.started === 'string').map((e) => ({ name: e.detail.started as string, host: e.detail.host as string, pid: e.detail.pid as number }));
 
 test('ssh transport: pinned host key, verbatim arguments, a guarded remote process ends by PID and when the connection drops', async () => {
-  const peer = inventory().hosts[1]!;
+  const peer = inventory(sshd.hostKeyFingerprint).hosts[1]!;
   const t = new SshTransport();
   try {
     const hostile = [`a'b`, '$(id -u)', '; echo pwned', '"q" `x`', '*', 'two words'];
@@ -103,7 +110,7 @@ test('ssh transport: pinned host key, verbatim arguments, a guarded remote proce
   }
   const wrong = inventory(`SHA256:${'A'.repeat(43)}`).hosts[1]!;
   const t2 = new SshTransport();
-  await expect(t2.exec(wrong, ['true'])).rejects.toThrow(/verif|denied/i);
+  await expect(t2.exec(wrong, ['true'])).rejects.toThrow(`is ssh-ed25519 ${sshd.hostKeyFingerprint}, not the pinned ssh.hostKey SHA256:${'A'.repeat(43)}`);
   await t2.close();
 });
 

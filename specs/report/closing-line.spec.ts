@@ -1,5 +1,6 @@
 // The closing line of a Playwright run: passed, failed, skipped with their reasons, and tests that
-// never ran because a project they depend on failed. A real Playwright run on a throwaway config.
+// never ran (a project they depend on failed, a serial group stopped). A real Playwright run on a
+// throwaway config.
 import { test, expect } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -37,6 +38,11 @@ test('no VFs 1', () => { test.skip(true, 'no VFs: set MIGCOMPAT_VFIO_DEVICES'); 
 test('no VFs 2', () => { test.skip(true, 'no VFs: set MIGCOMPAT_VFIO_DEVICES'); });
 test('two VFs', () => { test.skip(true, 'needs two VFs'); });
 test.fixme('unfinished', () => {});
+test.describe('serial', () => {
+  test.describe.configure({ mode: 'serial' });
+  test('first fails', () => expect(1).toBe(2));
+  test('then never runs', () => expect(1).toBe(1));
+});
 `);
   writeFileSync(join(dir, 'b', 'b.spec.ts'), `
 import { test, expect } from '@playwright/test';
@@ -47,5 +53,5 @@ test('after a too', () => expect(1).toBe(1));
   const r = spawnSync(process.execPath, [resolve('node_modules/@playwright/test/cli.js'), 'test', '-c', join(dir, 'playwright.config.ts')], { cwd: dir, encoding: 'utf8', env: { ...env, CI: '' } });
   expect(r.status, r.stderr).toBe(1);
   const last = r.stdout.trim().split('\n').pop();
-  expect(last).toBe('2 passed, 1 failed, 4 skipped (2 × no VFs: set MIGCOMPAT_VFIO_DEVICES; 1 × fixme with no reason given; 1 × needs two VFs), 2 did not run');
+  expect(last).toBe('2 passed, 2 failed, 4 skipped (2 × no VFs: set MIGCOMPAT_VFIO_DEVICES; 1 × fixme with no reason given; 1 × needs two VFs), 3 did not run');
 });
