@@ -24,6 +24,9 @@ export function run(cmd: string, args: string[], cwd?: string, env: Record<strin
 
 export const lastLine = (s: string): string => s.trim().split('\n').filter(Boolean).pop() ?? 'no output';
 
+/** apt's first error line ("E: Failed to fetch … 404 Not Found"): its last one only says "Unable to fetch some archives". */
+const aptError = (s: string): string => s.split('\n').find((l) => l.startsWith('E: ')) ?? lastLine(s);
+
 export const isRoot = (): boolean => process.getuid?.() === 0;
 
 let native: string | null = null;
@@ -262,12 +265,12 @@ export function installPackages(pkgs: string[], opts: { simulate?: boolean; onRe
   const install = () => run('apt-get', args, undefined, { DEBIAN_FRONTEND: 'noninteractive' });
   let r = install();
   if (!r.ok && !refreshed) {
-    why = `apt-get install failed (${lastLine(r.err)})`;
+    why = `apt-get install failed (${aptError(r.err)})`;
     onRefresh(why);
     refreshAptLists(why);
     r = install();
   }
-  if (!r.ok) throw new MissingDependencyError(`apt-get install ${pkgs.join(' ')} failed: ${lastLine(r.err || r.out)}`);
+  if (!r.ok) throw new MissingDependencyError(`apt-get install ${pkgs.join(' ')} failed: ${aptError(r.err || r.out)}`);
   if (opts.simulate) {
     // "Inst name (version archive [arch])" per package apt would unpack
     const versions = Object.fromEntries([...r.out.matchAll(/^Inst (\S+) (?:\[[^\]]*\] )?\((\S+)/gm)].map((m) => [m[1]!, m[2]!]));
