@@ -4,7 +4,7 @@
 // inventory's ssh.knownHosts or MIGCOMPAT_KNOWN_HOSTS, and the real ~/.ssh is never touched.
 import { test, expect } from '@playwright/test';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parseInventory, type LabHost } from '../../harness/runners/lab/inventory.ts';
@@ -30,6 +30,7 @@ test.beforeAll(async () => {
 
 test.afterAll(async () => {
   await sshd?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
   expect(stamp()).toBe(before); // the real known_hosts was neither created nor changed
 });
 
@@ -71,7 +72,7 @@ const file = (name: string, text: string) => {
 
 /** Another ed25519 key, in a known_hosts line for this server's name: what a reinstalled host looks like. */
 function otherKeyLine(name = `[127.0.0.1]:${sshd.port}`): string {
-  const k = join(mkdtempSync(join(tmpdir(), 'mc-otherkey-')), 'k');
+  const k = join(mkdtempSync(join(dir, 'otherkey-')), 'k');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', k], { stdio: 'ignore' });
   const [type, blob] = readFileSync(`${k}.pub`, 'utf8').split(' ');
   return `${name} ${type} ${blob}`;

@@ -8,10 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readHostNeeds } from '../../harness/util/hostPackages.ts';
-import { asNonRoot, asRoot, bareView } from './bare.ts';
+import { asNonRoot, asRoot, bareView, removeViews } from './bare.ts';
 
 const REPO = resolve('.');
 const needs = readHostNeeds();
+
+test.afterEach(() => removeViews());
 
 /** The line a non-root `npm test` must print on a bare machine (the list's packages and architectures). */
 function refusal(pkgs: string[], arches: string[], list = '.ci/apt-packages.txt'): string {

@@ -4,7 +4,7 @@
 // apt's own simulate switch is on in that view, so no apt-get under it can install anything.
 // Who runs it: a non-root user (nobody, through setpriv, when the tests run as root), or root (real
 // root, or root of a user namespace when the tests do not run as root).
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,8 +25,16 @@ export function statusWithout(status: string, hide: string[]): string {
   return status.split(/\n\n+/).filter((s) => !names.has(/^Package: (\S+)$/m.exec(s)?.[1] ?? '')).join('\n\n') + '\n';
 }
 
+const views: string[] = [];
+
+/** Remove the views made so far (their apt lists are tens of MB). */
+export function removeViews(): void {
+  for (const d of views.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
 export function bareView(hide: string[]): BareView {
   const dir = mkdtempSync(join(tmpdir(), 'mc-bare-'));
+  views.push(dir);
   const admin = join(dir, 'dpkg');
   const lists = join(dir, 'lists');
   mkdirSync(join(lists, 'partial'), { recursive: true });
