@@ -21,7 +21,7 @@ import {
 } from './regs.ts';
 import { OPS_BY_TYPE, SQE_OFF, SQE_STATUS } from './sqe.ts';
 import { executeOp, latencyUs } from './engine.ts';
-import { HangError } from '../vfio/driver.ts';
+import { HangError } from '../util/hang.ts';
 
 /** hex64 of hi:lo without a BigInt (the mailbox log is on every check's path) */
 const hexHiLo = (hi: number, lo: number): string =>

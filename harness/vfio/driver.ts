@@ -4,13 +4,8 @@
 import type { IoResult } from '../util/errno.ts';
 import type { DataFd, MigState } from './types.ts';
 
-/** Thrown when a modelled loop exceeds its step bound: the case is `broken` ("hang"), never a real hang. */
-export class HangError extends Error {
-  override name = 'HangError';
-  constructor(readonly where: string, readonly arcs: string[]) {
-    super(`step bound exceeded in ${where}${arcs.length ? ` (arcs: ${arcs.join(', ')})` : ''}`);
-  }
-}
+// HangError is thrown by the core and by drivers alike; it lives in util (the device engine throws it too).
+export { HangError } from '../util/hang.ts';
 
 export interface MigrationDriver {
   /** device->migration_flags (VFIO_MIGRATION_*) */
