@@ -1,27 +1,13 @@
 // Verdicts and evidence (README.md#verdicts). Evidence is plain data so it can be stored in a
-// repro bundle, attached to a Playwright test and judged again by the pure oracle.
-import type { ErrnoName } from '../util/errno.ts';
+// repro bundle, attached to a Playwright test and judged again by the pure oracle. The timeline's
+// vocabulary (Side, TimelineEvent) lives with the timeline (harness/util/timeline.ts); it is
+// re-exported here because evidence is made of it.
+import type { TimelineEvent } from '../util/timeline.ts';
+
+export type { Side, TimelineEvent } from '../util/timeline.ts';
 
 export type Outcome = 'migrated' | 'refused' | 'broken' | 'error';
 export const OUTCOMES: readonly Outcome[] = ['migrated', 'refused', 'broken', 'error'];
-
-export type Side = 'src' | 'dst' | 'guest' | 'harness';
-
-/** One line of the timeline. `kind` says which of the optional fields are set. */
-export interface TimelineEvent {
-  seq: number;
-  /** simulated time in microseconds (sim) or wall-clock ms since case start (real runners) */
-  t: number;
-  side: Side;
-  kind:
-    | 'arc' | 'set-state' | 'read' | 'write' | 'precopy-info' | 'data-size' | 'reset' | 'close'
-    | 'reg-read' | 'reg-write' | 'mailbox' | 'doorbell' | 'irq' | 'dma-fault' | 'event'
-    | 'request' | 'completion' | 'check' | 'note';
-  /** free-form details, JSON-safe (bigints as "0x…" strings) */
-  detail: Record<string, string | number | boolean | null>;
-  /** errno name when the step failed */
-  errno?: ErrnoName | string;
-}
 
 export interface CheckResult {
   name: string;

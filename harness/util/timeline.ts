@@ -1,7 +1,25 @@
 // Append-only timeline of a case: state arcs, data-fd chunks, register writes, mailbox commands,
 // doorbells, interrupts and guest requests: the evidence of README.md#verdicts.
-import type { Side, TimelineEvent } from '../oracle/types.ts';
 import type { SimClock } from './clock.ts';
+import type { ErrnoName } from './errno.ts';
+
+export type Side = 'src' | 'dst' | 'guest' | 'harness';
+
+/** One line of the timeline. `kind` says which of the optional fields are set. */
+export interface TimelineEvent {
+  seq: number;
+  /** simulated time in microseconds (sim) or wall-clock ms since case start (real runners) */
+  t: number;
+  side: Side;
+  kind:
+    | 'arc' | 'set-state' | 'read' | 'write' | 'precopy-info' | 'data-size' | 'reset' | 'close'
+    | 'reg-read' | 'reg-write' | 'mailbox' | 'doorbell' | 'irq' | 'dma-fault' | 'event'
+    | 'request' | 'completion' | 'check' | 'note';
+  /** free-form details, JSON-safe (bigints as "0x…" strings) */
+  detail: Record<string, string | number | boolean | null>;
+  /** errno name when the step failed */
+  errno?: ErrnoName | string;
+}
 
 export type Detail = TimelineEvent['detail'];
 
