@@ -3,7 +3,6 @@
 // it does after it runs again (on the destination VF, or on the source after a refusal), and the checks that
 // decide whether it lost or corrupted anything.
 import type { CheckResult } from '../oracle/types.ts';
-import type { WorkloadName } from '../runners/types.ts';
 import type { DeviceType } from '../device/mmio.ts';
 import { SQE_STATUS } from '../device/sqe.ts';
 import { AEQ_EVENT } from '../device/regs.ts';
@@ -11,6 +10,10 @@ import { GuestQm, type CompletionMode } from './qm.ts';
 import { RequestFactory, type GuestRequest } from './requests.ts';
 import { resultMatches } from './expected.ts';
 import type { Vm } from './vm.ts';
+
+/** The guest workloads a case can run (their names are what matrices and the CLI accept). */
+export type WorkloadName = 'user-polling' | 'kernel-crypto' | 'ras-recovery' | 'no-driver' | 'driver-unloaded';
+export const WORKLOADS: readonly WorkloadName[] = ['user-polling', 'kernel-crypto', 'ras-recovery', 'no-driver', 'driver-unloaded'];
 
 export interface WorkloadOptions {
   /** requests submitted before the stop point */

@@ -2,9 +2,10 @@
 // qemu (whole VMs). A case is a pure function of (case, seed) on sim.
 import type { Evidence } from '../oracle/types.ts';
 import type { DeviceConfig } from '../device/mmio.ts';
+import type { WorkloadName } from '../guest/workloads.ts';
 
-export type WorkloadName = 'user-polling' | 'kernel-crypto' | 'ras-recovery' | 'no-driver' | 'driver-unloaded';
-export const WORKLOADS: readonly WorkloadName[] = ['user-polling', 'kernel-crypto', 'ras-recovery', 'no-driver', 'driver-unloaded'];
+// Workload names belong to the guest (harness/guest/workloads.ts); re-exported for case specs.
+export { WORKLOADS, type WorkloadName } from '../guest/workloads.ts';
 
 export type ScenarioName = 'single-hop' | 'ping-pong' | 'retry-after-refusal';
 export const SCENARIOS: readonly ScenarioName[] = ['single-hop', 'ping-pong', 'retry-after-refusal'];
