@@ -2,7 +2,7 @@
 // packages the tests need first (`migcompat setup`), then runs every project that needs no hardware;
 // only tests that need real VFs skip (with the reason) unless MIGCOMPAT_VFIO_DEVICES names devices.
 import { defineConfig } from '@playwright/test';
-import { runDir } from './harness/report/runDir.ts';
+import { runDir } from './harness/util/runDir.ts';
 
 const dir = runDir();
 const workers = Number(process.env.MIGCOMPAT_WORKERS ?? 2);

@@ -7,7 +7,7 @@ import { relative } from 'node:path';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
 import { finishRecord, writeRunFiles, type GridFilesOptions } from './gridFiles.ts';
 import { CASE_ANNOTATION, type CaseRecord, type TestRecord } from './record.ts';
-import { runDir } from './runDir.ts';
+import { runDir } from '../util/runDir.ts';
 
 export interface GridReporterOptions extends GridFilesOptions {
   /** results/<run-id> (default: runDir()) */

@@ -27,7 +27,7 @@ const lab: Command = {
     const { existsSync } = await import('node:fs');
     if (corpus && !existsSync(corpus)) throw new UsageError(`corpus folder ${corpus} does not exist`);
     const { join } = await import('node:path');
-    const { runDir } = await import('../../report/runDir.ts');
+    const { runDir } = await import('../../util/runDir.ts');
     // lab.json/lab.md in results/<run-id>/lab, the grid files in results/<run-id>; both in --out DIR
     const gridDir = values.out ?? runDir();
     const out = values.out ?? join(gridDir, 'lab');

@@ -30,7 +30,7 @@ const matrix: Command = {
     const { join, relative } = await import('node:path');
     const { matrixPaths, loadMatrices, expandLoaded } = await import('../../matrix/suite.ts');
     const { RUNNER_KINDS } = await import('../../matrix/runnerKinds.ts');
-    const { newRunId, runDir } = await import('../../report/runDir.ts');
+    const { newRunId, runDir } = await import('../../util/runDir.ts');
 
     // Validate before starting Playwright: a malformed matrix is one line and exit 2.
     const paths = matrixPaths(values.matrix);

@@ -20,7 +20,7 @@ import type { SshTransport } from '../lab/transport.ts';
 import { BDF_RE } from '../vfio-host/sysfs.ts';
 import { join } from 'node:path';
 import type { Evidence, TimelineEvent } from '../../oracle/types.ts';
-import { runDir } from '../../report/runDir.ts';
+import { runDir } from '../../util/runDir.ts';
 import { UsageError } from '../../util/usage-error.ts';
 import type { CaseSpec, Runner, RunnerCapabilities } from '../types.ts';
 import { caseTitle } from '../types.ts';
