@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capture, load, probe, type HostContext } from '../../harness/runners/vfio-host/ops.ts';
 import { StandinHost } from '../../harness/vfio/kernel/standin/host.ts';
-import { simStandinDevice } from '../../harness/vfio/kernel/standin/sim-device.ts';
+import { simStandinDevice } from '../../harness/runners/vfio-host/standinSim.ts';
 import { fakeSysfs, VF_A, VF_B } from './fixtures.ts';
 
 function hosts(src: string, dst: string): HostContext {

@@ -8,7 +8,10 @@ export async function hostContext(opts: { via?: HostContext['via']; sysfsRoot?: 
   if (standin) {
     const { readStandinConfig, startStandin } = await import('../../vfio/kernel/standin/config.ts');
     const cfg = readStandinConfig(standin);
-    const host = await startStandin(cfg);
+    const revisionDevice = cfg.devices.some((d) => d.revision)
+      ? (await import('./standinSim.ts')).standinRevisionDevice
+      : undefined;
+    const host = startStandin(cfg, revisionDevice);
     return { libc: host.libc, sysfsRoot: opts.sysfsRoot ?? cfg.sysfsRoot, lockDir: opts.lockDir, via: opts.via, host: cfg.host, kernelRelease: cfg.kernelRelease };
   }
   return { libc: loadLibc(), sysfsRoot: opts.sysfsRoot, lockDir: opts.lockDir, via: opts.via };

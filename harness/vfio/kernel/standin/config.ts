@@ -39,15 +39,21 @@ export function readStandinConfig(path: string): StandinConfig {
   }
 }
 
+/**
+ * Opens a device of a configured driver revision (`revision:` in the config). Driver revisions sit
+ * above this layer, so the caller supplies it (harness/runners/vfio-host/standinSim.ts).
+ */
+export type RevisionDeviceFactory = (revision: string, device: Partial<DeviceConfig> | undefined) => () => VfioDevice;
+
 /** Build the stand-in, register the configured devices, and return the host. */
-export async function startStandin(cfg: StandinConfig): Promise<StandinHost> {
+export function startStandin(cfg: StandinConfig, revisionDevice?: RevisionDeviceFactory): StandinHost {
   const host = StandinHost.get();
   host.reset();
   for (const d of cfg.devices) {
     let open: () => VfioDevice;
     if (d.revision) {
-      const { simStandinDevice } = await import('./sim-device.ts');
-      open = simStandinDevice(d.revision, d.device).open;
+      if (!revisionDevice) throw new UsageError(`stand-in device ${d.bdf}: revision '${d.revision}' needs a revision device factory`);
+      open = revisionDevice(d.revision, d.device);
     } else {
       open = () => new FakeHisiDevice({ name: d.bdf, ...d.fake });
     }
