@@ -23,6 +23,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`usage: ${cmd.usage}\n${cmd.summary}\n`);
     return 0;
   }
+  // every command takes `ktree:NAME` wherever it takes a revision id: plug ktree into the layers below
+  await import('../ktree/install.ts');
   return cmd.run(rest);
 }
 

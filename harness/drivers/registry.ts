@@ -1,11 +1,12 @@
 // The revision registry other engineers build on: listRevisions(), loadRevision(id | YAML path),
-// registerRevision() for revisions defined at run time (e.g. `ktree:NAME`, external code).
+// registerRevision() for revisions defined at run time (external code), and
+// registerRevisionResolver() for families of ids that a layer above defines: harness/ktree installs
+// the `ktree:` resolver when it is imported, so this layer never imports ktree (docs/layering.md).
 // Built-in profiles are the YAML files in specs/revisions/<driver>/, read once on first use.
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../util/usage-error.ts';
-import { KTREE_PREFIX, ktreeRevision } from '../ktree/registry.ts';
 import { HisiAccModel } from './hisiModel.ts';
 import type { Revision } from './revision.ts';
 import { TRAIT_NAMES, type Traits } from './traits.ts';
@@ -15,6 +16,27 @@ export const REVISIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '.
 
 const registry = new Map<string, Revision>();
 let builtinsLoaded = false;
+
+/** A family of revision ids defined above this layer (real driver code: `ktree:NAME`). */
+export interface RevisionResolver {
+  /** the Revision an id of the family stands for (it may fetch or build); UsageError when it names nothing */
+  resolve(id: string): Revision;
+  /** the canonical id when `id` names one, found without fetching or building anything; else null */
+  known(id: string): string | null;
+}
+
+const resolvers = new Map<string, RevisionResolver>();
+
+/** Resolve ids that start with `prefix` ('ktree:') through `resolver`; a later call replaces it. */
+export function registerRevisionResolver(prefix: string, resolver: RevisionResolver): void {
+  resolvers.set(prefix, resolver);
+}
+
+/** The installed resolver of an id's family, or null (built-in and registered ids have none). */
+export function revisionResolverFor(id: string): RevisionResolver | null {
+  for (const [prefix, r] of resolvers) if (id.startsWith(prefix)) return r;
+  return null;
+}
 
 /** A trait-driven revision from a validated profile (traits already complete). */
 export function modelRevision(p: { id: string; title: string; kernel: string; file: string }, traits: Traits): Revision {
@@ -81,18 +103,17 @@ export function loadRevision(idOrPath: string): Revision {
     return rev;
   }
   const rev = registry.get(idOrPath) ?? registry.get(`hisi-acc/${idOrPath}`);
-  if (!rev && idOrPath.startsWith(KTREE_PREFIX)) {
-    // real driver code (docs/ktree.md): resolved from the ktree registry (debian-6.1 is fetched and
-    // built on first use), run by the runners in a child process; koffi loads only when bound
-    const k = ktreeRevision(idOrPath);
-    const isolated: Revision = { ...k, childLib: k.source };
-    registry.set(isolated.id, isolated);
-    return isolated;
+  if (rev) return rev;
+  const resolver = revisionResolverFor(idOrPath);
+  if (resolver) {
+    // e.g. real driver code (docs/ktree.md): debian-6.1 is fetched and built on first use
+    const resolved = resolver.resolve(idOrPath);
+    registry.set(resolved.id, resolved);
+    return resolved;
   }
-  if (!rev) {
-    throw new UsageError(`unknown revision '${idOrPath}' (known: ${listRevisions().map((r) => r.id).join(', ')})`);
-  }
-  return rev;
+  const family = /^[A-Za-z][\w-]*:/.exec(idOrPath)?.[0];
+  const hint = family ? `; no resolver for '${family}' ids is installed` : '';
+  throw new UsageError(`unknown revision '${idOrPath}' (known: ${listRevisions().map((r) => r.id).join(', ')}${hint})`);
 }
 
 /** Register a revision defined in code (external implementation or a generated model). */

@@ -4,6 +4,8 @@
 //   check      the engine's destination check, checkStream (no guest): refused / accepted / hang
 //   runMutated the full single-hop case with the stream mutated in transit, judged by the oracle
 //   transparency runCase (single-hop, same revision) against the same workload never migrated
+// `revisions` may name `ktree:` ids, so the ktree side is loaded (its resolver and child processes).
+import '../ktree/install.ts';
 import { DEFAULT_DEVICE, type DeviceConfig } from '../device/mmio.ts';
 import { GuestMemory } from '../device/memory.ts';
 import { QmVf } from '../device/qmvf.ts';

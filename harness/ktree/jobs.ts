@@ -8,9 +8,10 @@ import type { DeviceFaults } from '../device/qmvf.ts';
 import type { Revision } from '../drivers/revision.ts';
 import { Vm, createWorkload } from '../guest/index.ts';
 import type { TimelineEvent } from '../oracle/types.ts';
+import type { CaseJob, CheckJob } from '../runners/isolation.ts';
 import { runCase } from '../runners/sim.ts';
 import { checkStream } from '../runners/simCheck.ts';
-import type { CaseSpec, WorkloadName } from '../runners/types.ts';
+import type { WorkloadName } from '../runners/types.ts';
 import { SimClock } from '../util/clock.ts';
 import { jsonReplacer } from '../util/hex.ts';
 import { Rng } from '../util/rng.ts';
@@ -18,10 +19,19 @@ import { Timeline } from '../util/timeline.ts';
 import { HangError } from '../vfio/driver.ts';
 import { SimVfioDevice } from '../vfio/sim.ts';
 
-export type Job =
-  | { kind: 'check'; id: string; rev: string; streamHex: string; dest: DeviceConfig; transfer: string; faults?: Partial<DeviceFaults>; seed?: number }
-  | { kind: 'save'; id: string; rev: string; device: DeviceConfig; workload: WorkloadName; seed: number; faults?: Partial<DeviceFaults> }
-  | { kind: 'case'; id: string; spec: CaseSpec };
+/** A save probe: what a source of `rev` produces (compare only). */
+export interface SaveJob {
+  kind: 'save';
+  id: string;
+  rev: string;
+  device: DeviceConfig;
+  workload: WorkloadName;
+  seed: number;
+  faults?: Partial<DeviceFaults>;
+}
+
+/** The runners' isolated jobs (case, check) and the save probe. */
+export type Job = CheckJob | SaveJob | CaseJob;
 
 /** What a job produced, in comparable form; `error` is set when the job could not run to its end. */
 export interface JobResult {
@@ -77,7 +87,7 @@ export function runJob(job: Job, resolve: (id: string) => Revision): JobResult {
 }
 
 /** A source VF with a guest at its stop point, saved: STOP_COPY, read to the end, back to STOP. */
-function saveProbe(job: Extract<Job, { kind: 'save' }>, rev: Revision): Record<string, unknown> {
+function saveProbe(job: SaveJob, rev: Revision): Record<string, unknown> {
   const clock = new SimClock();
   const timeline = new Timeline(clock);
   const memory = new GuestMemory(job.seed);

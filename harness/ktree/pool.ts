@@ -1,13 +1,13 @@
 // Parent side of the ktree runner: hands jobs to a child process (real driver code runs there),
 // reads one result per job, and turns a crash (signal) or a hang (timeout) into an `error` result
-// for the job in progress; the remaining jobs go on in a fresh child.
-import { spawn } from 'node:child_process';
+// for the job in progress; the remaining jobs go on in a fresh child. runJobInChildSync is the
+// synchronous form the sim runner's runCase and checkStream use (through harness/ktree/install.ts).
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import type { IsolatedResult } from '../runners/isolation.ts';
 import type { Job, JobResult } from './jobs.ts';
-import type { Evidence } from '../oracle/types.ts';
-import type { CaseSpec } from '../runners/types.ts';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.ts');
 const STARTUP_MS = 30_000;
@@ -80,17 +80,29 @@ function runBatch(jobs: Job[], opts: PoolOptions, results: Map<string, JobResult
 const lastLine = (s: string): string => s.trim().split('\n').filter(Boolean).pop() ?? 'no output';
 
 /**
- * One sim-runner case whose revisions include real code, run isolated: the evidence comes back
- * from a child process; a crash or a hang becomes a harness error (the oracle's `error`).
+ * Time limit of one synchronous child (loading tsx, the harness and the library, then the job): 60 s,
+ * or MIGCOMPAT_KTREE_TIMEOUT_MS. Real code past it is a hang, reported as the case's `error`.
  */
-export async function runCaseInChild(spec: CaseSpec, libs: Record<string, string>, jobTimeoutMs?: number): Promise<Evidence> {
-  const [r] = await runJobsInChild([{ kind: 'case', id: 'case', spec }], { libs, jobTimeoutMs });
-  if (r.evidence) {
-    const ev = r.evidence as unknown as Evidence & { stream: string | null };
-    return { ...ev, stream: ev.stream ? Buffer.from(String(ev.stream), 'hex') : null };
+export function childTimeoutMs(): number {
+  const v = Number(process.env.MIGCOMPAT_KTREE_TIMEOUT_MS);
+  return Number.isInteger(v) && v > 0 ? v : 60_000;
+}
+
+/** Run one job in a fresh child and wait for it (~1 s start); a signal or the time limit is an error. */
+export function runJobInChildSync(job: Job, libs: Record<string, string>, timeoutMs = childTimeoutMs()): IsolatedResult {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD], {
+    input: JSON.stringify({ libs, jobs: [job] }), encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('@job '));
+  if (line) {
+    const out = JSON.parse(line.slice(5)) as JobResult;
+    return { evidence: out.evidence, error: out.error };
   }
-  return {
-    caseId: `${spec.src} -> ${spec.dst} #${spec.seed}`, seed: spec.seed, stream: null, timeline: [], destination: null,
-    srcFinalState: null, dstFinalState: null, guestOn: 'none', checks: [], hang: null, harnessError: r.error ?? 'no result',
-  };
+  const started = (r.stdout ?? '').includes('@job-start ');
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') {
+    return { evidence: null, error: started ? `real driver code did not finish within ${timeoutMs} ms (killed)` : `child process did not start within ${timeoutMs} ms` };
+  }
+  if (r.signal) return { evidence: null, error: `real driver code crashed: ${r.signal}` };
+  return { evidence: null, error: `child exited with ${r.status}: ${lastLine(r.stderr ?? '')}` };
 }

@@ -1,5 +1,6 @@
 // `ktree:NAME` revisions: a built library registered under a name (in the cache, next to the
-// libraries), and the Revision object the driver registry hands to runners.
+// libraries), and the Revision objects for it: in process (ktreeRevision, for the child process and
+// direct use) and isolated (what `ktree:` ids resolve to through the driver registry, install.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import type { Revision } from '../drivers/revision.ts';
 import { UsageError } from '../util/usage-error.ts';
@@ -71,4 +72,22 @@ export function ktreeRevision(id: string): Revision {
     source: e.libPath,
     bind: (ctx) => new KtreeDriver(rid, e.libPath, ctx),
   };
+}
+
+/**
+ * The revision a `ktree:` id stands for wherever a revision id goes: run isolated. The runners send a
+ * case or check using it to a child process (Revision.childLib), so a crash or a hang of the code is
+ * that case's `error`; koffi loads only there, or when `bind` is called directly.
+ */
+export function isolatedKtreeRevision(id: string): Revision {
+  const k = ktreeRevision(id);
+  return { ...k, childLib: k.source };
+}
+
+/** The canonical id when `id` names a registered build or the one built on first use; nothing is fetched or built. */
+export function knownKtreeId(id: string): string | null {
+  if (!id.startsWith(KTREE_PREFIX)) return null;
+  const name = id.slice(KTREE_PREFIX.length);
+  if (name === 'debian-6.1' || Object.hasOwn(readRegistry(), name)) return `${KTREE_PREFIX}${name}`;
+  return null;
 }

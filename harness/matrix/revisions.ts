@@ -1,23 +1,16 @@
 // The revision facts a matrix needs (ids, whether a destination accepts a source's magic) and the
-// profile snapshots a repro bundle keeps, taken from the driver registry (harness/drivers).
+// profile snapshots a repro bundle keeps, taken from the driver registry (harness/drivers). Matrices
+// name `ktree:` ids too, so loading them loads the ktree side (its resolver and child processes).
+import '../ktree/install.ts';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { findAcceptRule } from '../drivers/traits.ts';
-import { listRevisions, loadRevision, modelRevision, registerRevision } from '../drivers/registry.ts';
-import { KTREE_PREFIX, readRegistry } from '../ktree/registry.ts';
+import { listRevisions, loadRevision, modelRevision, registerRevision, revisionResolverFor } from '../drivers/registry.ts';
 import { parseRevisionYaml, type RevisionProfile } from '../drivers/yaml.ts';
 import type { Traits } from '../drivers/traits.ts';
 import type { ProfileSnapshot } from '../report/bundle.ts';
 import { UsageError } from '../util/usage-error.ts';
 import type { RevisionFacts } from './expand.ts';
-
-/** `ktree:NAME` ids a matrix may name: the registered builds, and the one built on first use. */
-function ktreeId(id: string): string | null {
-  if (!id.startsWith(KTREE_PREFIX)) return null;
-  const name = id.slice(KTREE_PREFIX.length);
-  if (name === 'debian-6.1' || Object.hasOwn(readRegistry(), name)) return `${KTREE_PREFIX}${name}`;
-  return null;
-}
 
 export function registryFacts(): RevisionFacts {
   const cache = new Map<string, boolean>();
@@ -29,11 +22,12 @@ export function registryFacts(): RevisionFacts {
       known ??= new Set(ids());
       if (known.has(id)) return id;
       if (known.has(`hisi-acc/${id}`)) return `hisi-acc/${id}`;
-      return ktreeId(id);
+      // `ktree:NAME`: a registered build, or the one built on first use (nothing is built here)
+      return revisionResolverFor(id)?.known(id) ?? null;
     },
     accepts(src: string, dst: string): boolean {
       // real driver code (ktree:…) declares no traits, and loading it would build it: assume acceptance, the run tells
-      if (src.startsWith(KTREE_PREFIX) || dst.startsWith(KTREE_PREFIX)) return true;
+      if (revisionResolverFor(src) || revisionResolverFor(dst)) return true;
       const key = `${src}\u0000${dst}`;
       let v = cache.get(key);
       if (v === undefined) {

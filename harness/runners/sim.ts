@@ -18,7 +18,7 @@ import { UsageError } from '../util/usage-error.ts';
 import { HangError, type MigrationDriver } from '../vfio/driver.ts';
 import { SimVfioDevice } from '../vfio/sim.ts';
 import { WORKLOADS, caseTitle, type CaseSpec, type Runner } from './types.ts';
-import { childLibsOf, runCaseInChildSync } from './simKtree.ts';
+import { childLibsOf, runIsolatedCase, runIsolatedCaseAsync } from './isolation.ts';
 
 /** One host-side VF: the simulated device, the revision bound to it (probe) and its open VFIO device. */
 interface HostVf {
@@ -102,9 +102,9 @@ function hop(w: World, vm: Vm, wl: Workload, from: HostVf, to: HostVf, plan: Tra
 
 export function runCase(spec: CaseSpec): Evidence {
   const v = validateCase(spec);
-  // real driver code runs in a child process: a crash or hang there is this case's `error`
+  // real driver code runs isolated (a child process): a crash or hang there is this case's `error`
   const libs = childLibsOf([v.src, v.dst, v.retry]);
-  if (libs) return runCaseInChildSync(spec, libs, `${caseTitle(spec)} #${spec.seed}`);
+  if (libs) return runIsolatedCase(spec, libs);
   const clock = new SimClock();
   const timeline = new Timeline(clock);
   const w: World = { seen: { stream: null }, clock, timeline, memory: new GuestMemory(spec.seed), seed: spec.seed };
@@ -174,9 +174,7 @@ export const simRunner: Runner = {
   async run(spec) {
     const v = validateCase(spec);
     const libs = childLibsOf([v.src, v.dst, v.retry]);
-    if (!libs) return runCase(spec);
-    const { runCaseInChild } = await import('../ktree/pool.ts');
-    return runCaseInChild(spec, libs);
+    return libs ? runIsolatedCaseAsync(spec, libs) : runCase(spec);
   },
 };
 

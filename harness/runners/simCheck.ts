@@ -9,7 +9,7 @@ import { structOf } from '../drivers/struct.ts';
 import { loadRevision } from '../drivers/registry.ts';
 import type { Revision } from '../drivers/revision.ts';
 import { parsePlan, planText, type TransferPlan } from '../transfer/plan.ts';
-import { runJobInChildSync } from './simKtree.ts';
+import { runIsolatedCheck, type CheckJob } from './isolation.ts';
 import { SimClock } from '../util/clock.ts';
 import { Rng } from '../util/rng.ts';
 import { Timeline } from '../util/timeline.ts';
@@ -211,12 +211,13 @@ export function checkStream(opts: CheckStreamOptions): CheckStreamResult {
 }
 
 /**
- * A check of an isolated revision (real code, `ktree:`) in a child process. The timeline stays in
- * the child; its device actions come back as `actions` lines. A crash or a time-out is `harnessError`.
+ * A check of an isolated revision (real code, `ktree:`) in the isolated executor (a child process).
+ * The timeline stays there; its device actions come back as `actions` lines. A crash or a time-out
+ * is `harnessError`.
  */
 function checkInChild(rev: Revision, stream: Uint8Array, dest: DeviceConfig, plan: TransferPlan, seed: number): CheckStreamResult {
-  const job = { kind: 'check', id: 'check', rev: rev.id, streamHex: Buffer.from(stream).toString('hex'), dest, transfer: planText(plan), seed };
-  const r = runJobInChildSync(job, { [rev.id]: rev.childLib! });
+  const job: CheckJob = { kind: 'check', id: 'check', rev: rev.id, streamHex: Buffer.from(stream).toString('hex'), dest, transfer: planText(plan), seed };
+  const r = runIsolatedCheck(job, { [rev.id]: rev.childLib! });
   const e = r.evidence as (Omit<CheckStreamResult, 'restored'> & { restored: RestoredState & { eqeDma: string; aeqeDma: string }; actions?: string[] }) | null;
   if (!e) {
     const none: RestoredState = {

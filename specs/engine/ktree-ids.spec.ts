@@ -3,6 +3,7 @@
 // ends only that case, as `error`. The isolation tests use stand-in libraries; the tests of the real
 // Debian code by id are in specs/ktree/ids.spec.ts, whose project builds the tree.
 import { test, expect } from '@playwright/test';
+import '../../harness/ktree/install.ts'; // the runners' isolated executor (ktree's child processes)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

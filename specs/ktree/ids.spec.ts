@@ -2,6 +2,7 @@
 // cases and destination checks in a child process and agrees with its model. Lives in the ktree
 // project, which fetches and builds the tree (debianLib()).
 import { test, expect } from '@playwright/test';
+import '../../harness/ktree/install.ts'; // ktree: ids resolve, real code runs in child processes
 import { DEFAULT_DEVICE } from '../../harness/device/mmio.ts';
 import { loadRevision } from '../../harness/drivers/registry.ts';
 import { judge } from '../../harness/oracle/judge.ts';
