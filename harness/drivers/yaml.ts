@@ -6,6 +6,12 @@ import YAML from 'yaml';
 import { UsageError } from '../util/usage-error.ts';
 import { NAMED_MAGICS, TRAIT_NAMES, TRAIT_SCHEMA, type AcceptRule, type Traits, type WriteRule } from './traits.ts';
 
+/** A profile's YAML text as a repro bundle keeps it (external revisions: the source path, no text). */
+export interface ProfileSnapshot {
+  path: string | null;
+  text: string;
+}
+
 export interface RevisionProfile {
   id: string;
   title: string;

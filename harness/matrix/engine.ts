@@ -1,9 +1,9 @@
 // The engine as the matrix suite and `replay` use it: the sim runner, the oracle and the stream
-// decoder behind one small interface (caseTest.ts Engine).
+// decoder behind one small interface (caseRun.ts Engine).
 import { decodeAccVfData } from '../formats/accVfData.ts';
 import { judge } from '../oracle/judge.ts';
 import { runCase } from '../runners/sim.ts';
-import type { Engine } from './caseTest.ts';
+import type { Engine } from './caseRun.ts';
 
 export function describeStream(stream: Uint8Array): { summary: string; decoded: unknown } {
   const d = decodeAccVfData(stream);

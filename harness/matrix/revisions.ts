@@ -6,9 +6,8 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { findAcceptRule } from '../drivers/traits.ts';
 import { listRevisions, loadRevision, modelRevision, registerRevision, revisionResolverFor } from '../drivers/registry.ts';
-import { parseRevisionYaml, type RevisionProfile } from '../drivers/yaml.ts';
+import { parseRevisionYaml, type ProfileSnapshot, type RevisionProfile } from '../drivers/yaml.ts';
 import type { Traits } from '../drivers/traits.ts';
-import type { ProfileSnapshot } from '../report/bundle.ts';
 import { UsageError } from '../util/usage-error.ts';
 import type { RevisionFacts } from './expand.ts';
 

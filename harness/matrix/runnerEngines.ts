@@ -1,8 +1,8 @@
-// The engines of the runners other than sim, behind caseTest.ts RunnerEngine: QemuRunner judged by
+// The engines of the runners other than sim, behind caseRun.ts RunnerEngine: QemuRunner judged by
 // the oracle, VfioHostRunner judged by hwVerdict (no guest: accepted and RUNNING is `migrated`).
 // Everything heavy is imported here, on first use, never by the sim suite.
 import type { Runner } from '../runners/types.ts';
-import type { RunnerEngine } from './caseTest.ts';
+import type { RunnerEngine } from './caseRun.ts';
 import type { MatrixRunner } from './types.ts';
 
 /** One QemuRunner per worker: it caches the guest image and the builds between cases. */

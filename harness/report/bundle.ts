@@ -15,6 +15,7 @@
 //   extra                  optional: producer-specific data (fuzz property, counterexample path, …)
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import type { ProfileSnapshot } from '../drivers/yaml.ts';
 import type { TimelineEvent, Verdict } from '../oracle/types.ts';
 import { OUTCOMES } from '../oracle/types.ts';
 import type { CaseSpec } from '../runners/types.ts';
@@ -28,10 +29,8 @@ export const BUNDLE_VERSION = 1;
 export const BUNDLE_RUNNERS = ['sim', 'qemu', 'vfio-host'] as const;
 export type BundleRunner = (typeof BUNDLE_RUNNERS)[number];
 
-export interface ProfileSnapshot {
-  path: string | null;
-  text: string;
-}
+// A revision's profile as a bundle keeps it is the driver registry's vocabulary (harness/drivers/yaml.ts).
+export type { ProfileSnapshot } from '../drivers/yaml.ts';
 
 export interface Bundle {
   format: typeof BUNDLE_FORMAT;

@@ -3,7 +3,7 @@
 // VfioHostRunner (tag @hw). Without devices the matrix expands to nothing and this file skips with the
 // reason. Cases run one after another: each takes the VFs' locks.
 import { test } from '@playwright/test';
-import { matrixTests } from '../../harness/matrix/declare.ts';
+import { matrixTests } from '../matrix/declare.ts';
 import { hwEngine } from '../../harness/matrix/runnerEngines.ts';
 import { suiteCases } from '../../harness/matrix/suite.ts';
 

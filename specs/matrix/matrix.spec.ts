@@ -3,7 +3,7 @@
 // greppable ("v5.18 -> v6.16 kernel-crypto qemu SEC"); tags give the direction and the runner (@sim).
 // Cases run synchronously (runCase): per-test overhead is what bounds the 640-case run.
 import { test } from '@playwright/test';
-import { matrixTests } from '../../harness/matrix/declare.ts';
+import { matrixTests } from './declare.ts';
 import { simEngine } from '../../harness/matrix/engine.ts';
 import { suiteCases } from '../../harness/matrix/suite.ts';
 

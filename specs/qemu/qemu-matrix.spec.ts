@@ -3,7 +3,7 @@
 // the sim cases (tag @qemu). The cases of this file run one after another in one worker: two TCG
 // guests per case already want both cores, and QEMU 7.2's dirty-page race shows under contention.
 import { test, expect } from '@playwright/test';
-import { matrixTests } from '../../harness/matrix/declare.ts';
+import { matrixTests } from '../matrix/declare.ts';
 import { qemuEngine } from '../../harness/matrix/runnerEngines.ts';
 import { suiteCases } from '../../harness/matrix/suite.ts';
 import { livePids } from '../../harness/runners/qemu/procs.ts';

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { launchChromium } from '../../harness/report/browser.ts';
+import { launchChromium } from './browser.ts';
 import { writeRunFiles } from '../../harness/report/gridReporter.ts';
 import { OUTCOME_COLORS } from '../../harness/report/html.ts';
 import { handGrid } from './records.ts';
@@ -74,7 +74,7 @@ test('matrix.html: cells, colours, filters, details and the changed mark in chro
 });
 
 test('no chromium: one line naming the package, not a skip', async () => {
-  const script = `const { launchChromium } = await import(${JSON.stringify(join(process.cwd(), 'harness/report/browser.ts'))});
+  const script = `const { launchChromium } = await import(${JSON.stringify(join(process.cwd(), 'specs/report/browser.ts'))});
 try { await launchChromium(); console.log('launched'); } catch (e) { console.log(e.name + ': ' + e.message); }`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, MIGCOMPAT_CHROMIUM: '/nonexistent/chromium' } });
   expect(r.status, r.stderr).toBe(0);

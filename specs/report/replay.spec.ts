@@ -6,10 +6,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_DEVICE } from '../../harness/device/mmio.ts';
-import { runAndJudge, digestTimeline } from '../../harness/matrix/caseTest.ts';
+import { runAndJudge } from '../../harness/matrix/caseRun.ts';
 import { simEngine } from '../../harness/matrix/engine.ts';
 import { profileSnapshots } from '../../harness/matrix/revisions.ts';
-import { readBundle, streamHex, writeBundle } from '../../harness/report/bundle.ts';
+import { readBundle, streamHex, timelineDigest, writeBundle } from '../../harness/report/bundle.ts';
 import type { CaseSpec } from '../../harness/runners/types.ts';
 import { caseTitle } from '../../harness/runners/types.ts';
 
@@ -26,7 +26,7 @@ function bundleFor(dir: string, name: string, s: CaseSpec, tweak: (b: Parameters
   const b = {
     createdAt: new Date().toISOString(), createdBy: 'test', title: caseTitle(s), case: s,
     profiles: profileSnapshots([s.src, s.dst]), stream: streamHex(evidence?.stream ?? null), verdict,
-    timelineDigest: evidence ? digestTimeline(evidence.timeline) : null,
+    timelineDigest: evidence ? timelineDigest(evidence.timeline) : null,
   };
   tweak(b);
   const path = join(dir, name);

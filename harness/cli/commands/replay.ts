@@ -17,7 +17,7 @@ const replay: Command = {
     const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, 'current-profiles': { type: 'boolean' } }, USAGE);
     if (positionals.length !== 1) throw new UsageError(`expected one bundle file (usage: ${USAGE})`);
     const path = positionals[0];
-    const { readBundle } = await import('../../report/bundle.ts');
+    const { readBundle, timelineDigest } = await import('../../report/bundle.ts');
     const bundle = readBundle(path);
     const runner = bundle.runner ?? 'sim';
     if (runner !== 'sim' && values['current-profiles']) throw new UsageError(`--current-profiles: the bundle runs on ${runner}, which has no revision profiles`);
@@ -27,7 +27,7 @@ const replay: Command = {
     const differs = values['current-profiles'] || runner !== 'sim' ? [] : installSnapshots(bundle.profiles, path);
     // a fuzz bundle reruns its property from seed and path (harness/fuzz/replay.ts)
     if (bundle.extra?.fuzz) return (await import('../../fuzz/replay.ts')).replayFuzzCommand(bundle, values.json === true);
-    const { runAndJudge, runAndJudgeWith, compactTimeline, digestTimeline } = await import('../../matrix/caseTest.ts');
+    const { runAndJudge, runAndJudgeWith, compactTimeline } = await import('../../matrix/caseRun.ts');
     const { toJson } = await import('../../util/hex.ts');
     let result: Awaited<ReturnType<typeof runAndJudgeWith>>;
     if (runner === 'sim') {
@@ -49,7 +49,7 @@ const replay: Command = {
     const same = verdict.outcome === was.outcome && verdict.errno === was.errno && verdict.stage === was.stage &&
       (runner !== 'sim' || verdict.reason === was.reason);
     const stream = evidence?.stream ? Buffer.from(evidence.stream).toString('hex') : null;
-    const digest = evidence ? digestTimeline(evidence.timeline) : null;
+    const digest = evidence ? timelineDigest(evidence.timeline) : null;
     const notes: string[] = [];
     if (differs.length) notes.push(`profiles changed on disk since the bundle was made (using the bundle's): ${differs.join(', ')}`);
     if (bundle.stream !== null && stream !== bundle.stream) notes.push('the source produced different stream bytes than the bundle holds');

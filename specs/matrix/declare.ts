@@ -2,8 +2,9 @@
 // these at collection time, so Playwright locates each test in the spec file): greppable title,
 // direction and runner tags, a `known` annotation for a declared upstream defect, and the body.
 import type { TestDetails } from '@playwright/test';
-import { runMatrixTest, type Engine, type RunnerEngine } from './caseTest.ts';
-import type { SuiteCase } from './suite.ts';
+import type { Engine, RunnerEngine } from '../../harness/matrix/caseRun.ts';
+import type { SuiteCase } from '../../harness/matrix/suite.ts';
+import { runMatrixTest } from './caseTest.ts';
 
 export interface MatrixTest {
   title: string;

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
-import { requireProgram } from '../util/debian.ts';
+import { requireProgram } from '../../harness/util/debian.ts';
 
 export const CHROMIUM = process.env.MIGCOMPAT_CHROMIUM ?? '/usr/bin/chromium';
 
