@@ -9,7 +9,7 @@ const workers = Number(process.env.MIGCOMPAT_WORKERS ?? 2);
 // Under `npm test` the QEMU project waits for every other project: two TCG guests want both cores,
 // and QEMU 7.2's dirty-page race under TCG shows up under CPU contention (docs/qemu-runner.md).
 const underNpmTest = process.env.npm_lifecycle_event === 'test';
-const beforeQemu = underNpmTest ? ['setup', 'formats', 'engine', 'sim', 'report', 'fuzz', 'hw', 'ktree'] : [];
+const beforeQemu = underNpmTest ? ['setup', 'formats', 'engine', 'sim', 'report', 'fuzz', 'hw', 'ktree', 'layering'] : [];
 
 export default defineConfig({
   testDir: 'specs',
@@ -47,5 +47,7 @@ export default defineConfig({
     { name: 'hw', testMatch: 'hw/**/*.spec.ts', timeout: 120_000 },
     // real driver source built against our shim
     { name: 'ktree', testMatch: 'ktree/**/*.spec.ts', timeout: 600_000 },
+    // the repository's shape: the import rules between harness/ folders bite, ktree plugs itself in
+    { name: 'layering', testMatch: 'layering/**/*.spec.ts' },
   ],
 });

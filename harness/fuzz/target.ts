@@ -2,6 +2,7 @@
 // the simulated device and the revision models; the fuzzer's own specs can bind it to a planted
 // defect to prove a property fails when it should.
 import type { DeviceConfig } from '../device/mmio.ts';
+import type { Traits } from '../drivers/traits.ts';
 import type { Outcome } from '../oracle/types.ts';
 import type { VfioDevice } from '../vfio/types.ts';
 import type { WorkloadName } from '../runners/types.ts';
@@ -48,7 +49,7 @@ export interface FuzzTarget {
   /** revision ids under test (destinations for stream properties, devices for uapi) */
   revisions: readonly string[];
   /** declared traits of a revision, when it has any (hypothetical revisions' spec) */
-  traitsOf(rev: string): import('../drivers/traits.ts').Traits | undefined;
+  traitsOf(rev: string): Traits | undefined;
   /** the stream a source revision writes while a guest running `workload` (default user-polling) is at its stop point */
   save(src: string, device: DeviceConfig, workload?: WorkloadName): Uint8Array;
   /** what a destination of `dst` on device `dest` does with `stream` written in `chunks` (null = one write) */

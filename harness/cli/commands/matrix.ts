@@ -2,6 +2,7 @@
 // project of each matrix's runner (sim → sim, qemu → qemu, vfio-host → hw; only that project's matrix
 // spec file), then prints the grid and where the report is. Exit 1 on any unexpected cell.
 import type { Command } from '../command.ts';
+import type { Summary } from '../../report/record.ts';
 import { parseCommandArgs } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
 
@@ -67,7 +68,7 @@ const matrix: Command = {
     }
     const { gridMarkdown, countsLine } = await import('../../report/markdown.ts');
     const { isRed } = await import('../../report/record.ts');
-    const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as import('../../report/record.ts').Summary;
+    const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary;
     const red = summary.cases.filter((c) => isRed(c.status));
     if (values.json) {
       process.stdout.write(JSON.stringify({ runId: summary.runId, dir: rel, counts: summary.counts, changed: summary.changed,
