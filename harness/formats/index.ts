@@ -25,3 +25,4 @@ export function decode(bytes: Uint8Array, opts: { fieldMap?: boolean } = {}): De
 }
 
 export { encodeFieldSet as encode } from './fieldSet.ts';
+export { decodeMtty, lintMtty, isMttyStream, mttyStreamSize, MTTY_MAGIC, MTTY_FORMAT, MTTY_HEADER_SIZE, MTTY_PORT_SIZE, MTTY_FIFO_SIZE, type DecodedMtty, type MttyPort, type MttyHeader, type MttyLintReport } from './mtty.ts';

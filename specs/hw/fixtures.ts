@@ -34,6 +34,39 @@ export function fakeSysfs(devices: FakePci[], root = mkdtempSync(join(tmpdir(), 
   return root;
 }
 
+export interface FakeMdev {
+  uuid: string;
+  /** vendor driver bound to the mdev (mtty), null when unbound */
+  driver: string | null;
+  group: number | null;
+  type: string;
+  parent: string;
+}
+
+/**
+ * bus/mdev/devices/<uuid> as the kernel lays it out: a link into devices/virtual/<parent>/<parent>/<uuid>,
+ * whose folder holds driver, iommu_group and mdev_type links.
+ */
+export function fakeMdevSysfs(devices: FakeMdev[], root = mkdtempSync(join(tmpdir(), 'mc-sysfs-'))): string {
+  for (const d of devices) {
+    const dir = join(root, 'devices/virtual', d.parent, d.parent, d.uuid);
+    mkdirSync(dir, { recursive: true });
+    mkdirSync(join(root, 'devices/virtual', d.parent, d.parent, 'mdev_supported_types', d.type), { recursive: true });
+    symlinkSync(`../mdev_supported_types/${d.type}`, join(dir, 'mdev_type'));
+    mkdirSync(join(root, 'bus/mdev/devices'), { recursive: true });
+    symlinkSync(`../../../devices/virtual/${d.parent}/${d.parent}/${d.uuid}`, join(root, 'bus/mdev/devices', d.uuid));
+    if (d.driver) {
+      mkdirSync(join(root, 'bus/mdev/drivers', d.driver), { recursive: true });
+      symlinkSync(`../../../../../bus/mdev/drivers/${d.driver}`, join(dir, 'driver'));
+    }
+    if (d.group !== null) {
+      mkdirSync(join(root, 'kernel/iommu_groups', String(d.group)), { recursive: true });
+      symlinkSync(`../../../../../kernel/iommu_groups/${d.group}`, join(dir, 'iommu_group'));
+    }
+  }
+  return root;
+}
+
 export const VF_A = '0000:75:00.1';
 export const VF_B = '0000:76:00.2';
 

@@ -4,7 +4,7 @@
 // docs/reference.md#device-feature-ioctl.
 import { test, expect } from '@playwright/test';
 import { probeHeaders, type HeaderFacts } from '../../harness/vfio/kernel/header-probe.ts';
-import { FEATURE_FLAG, FEATURE_ID, FEATURE_ID_SINCE, IOCTL, IOCTL_SINCE, STRUCTS, VFIO_API_VERSION, VFIO_DEVICE_FLAGS, VFIO_GROUP_FLAGS, VFIO_TYPE1v2_IOMMU, versionAtLeast } from '../../harness/vfio/kernel/uapi.ts';
+import { FEATURE_FLAG, FEATURE_ID, FEATURE_ID_SINCE, IOCTL, IOCTL_SINCE, STRUCTS, VFIO_API_VERSION, VFIO_DEVICE_FLAGS, VFIO_GROUP_FLAGS, VFIO_PCI_REGION, VFIO_REGION_INFO_FLAG, VFIO_TYPE1v2_IOMMU, versionAtLeast } from '../../harness/vfio/kernel/uapi.ts';
 import { MIG_FLAG, MIG_STATE } from '../../harness/vfio/types.ts';
 
 let facts: HeaderFacts;
@@ -59,6 +59,9 @@ test('flag and enum values match the header', () => {
   expect(c('VFIO_GROUP_FLAGS_VIABLE')).toBe(VFIO_GROUP_FLAGS.VIABLE);
   expect(c('VFIO_GROUP_FLAGS_CONTAINER_SET')).toBe(VFIO_GROUP_FLAGS.CONTAINER_SET);
   expect(c('VFIO_DEVICE_FLAGS_PCI')).toBe(VFIO_DEVICE_FLAGS.PCI);
+  for (const [name, v] of Object.entries(VFIO_REGION_INFO_FLAG)) expect(c(`VFIO_REGION_INFO_FLAG_${name}`), name).toBe(v);
+  expect(c('VFIO_PCI_BAR0_REGION_INDEX')).toBe(VFIO_PCI_REGION.BAR0);
+  expect(c('VFIO_PCI_CONFIG_REGION_INDEX')).toBe(VFIO_PCI_REGION.CONFIG);
   expect(c('VFIO_DEVICE_FEATURE_MASK')).toBe(FEATURE_FLAG.MASK);
   expect(c('VFIO_DEVICE_FEATURE_GET')).toBe(FEATURE_FLAG.GET);
   expect(c('VFIO_DEVICE_FEATURE_SET')).toBe(FEATURE_FLAG.SET);

@@ -1,16 +1,16 @@
-// `migcompat capture --device BDF -o stream.bin`: RUNNING → (PRE_COPY) → STOP_COPY, read to end of
+// `migcompat capture --device BDF|mdev:UUID -o stream.bin`: RUNNING → (PRE_COPY) → STOP_COPY, read to end of
 // stream, back to RUNNING; writes the stream and its provenance sidecar (stream.bin.json).
 import type { Command } from '../command.ts';
 import { parseCommandArgs } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
 import { parseVia } from './probe.ts';
 
-const usage = 'migcompat capture --device BDF -o FILE [--no-precopy] [--via auto|group|cdev] [--force] [--json]';
+const usage = 'migcompat capture --device BDF|mdev:UUID -o FILE [--no-precopy] [--via auto|group|cdev] [--force] [--json]';
 
 const capture: Command = {
   name: 'capture',
   usage,
-  summary: 'save a real VF migration stream to a file with a provenance sidecar (device left RUNNING)',
+  summary: 'save a real VF or mdev migration stream to a file with a provenance sidecar (device left RUNNING)',
   async run(argv) {
     const { values } = parseCommandArgs(argv, {
       device: { type: 'string' }, output: { type: 'string', short: 'o' }, 'no-precopy': { type: 'boolean' },

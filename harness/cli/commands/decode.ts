@@ -1,13 +1,13 @@
-// `migcompat decode FILE [--format hisi-acc|qemu-vfio|qemu-migration] [--json]`: every field of a
-// stream with its offset, size, hex value and meaning. A QEMU migration file (QEVM magic) is detected
-// and listed by section, with its VFIO device data decoded. Exit 0 once decoded, also for a malformed
-// hisi_acc stream (the problem is part of the output; `lint` is the command that judges).
+// `migcompat decode FILE [--format hisi-acc|mtty|qemu-vfio|qemu-migration] [--json]`: every field of
+// a stream with its offset, size, hex value and meaning. A QEMU migration file (QEVM magic) and an
+// mtty stream (its magic) are detected; a QEMU file is listed by section, with its VFIO device data
+// decoded. Exit 0 once decoded, also for a malformed device stream (the problem is part of the
+// output; `lint` is the command that judges).
 import type { Command } from '../command.ts';
 import { parseCommandArgs } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
 
-const usage = 'migcompat decode FILE [--format hisi-acc|qemu-vfio|qemu-migration] [--json]';
-const FORMATS = ['hisi-acc', 'qemu-vfio', 'qemu-migration'];
+const usage = 'migcompat decode FILE [--format hisi-acc|mtty|qemu-vfio|qemu-migration] [--json]';
 /** a whole-VM migration stream is mostly RAM: allow it to be large */
 const MAX_QEMU_STREAM = 2 ** 31 - 1;
 
@@ -18,13 +18,14 @@ const decode: Command = {
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, format: { type: 'string' } }, usage);
     if (positionals.length !== 1) throw new UsageError(`expected one FILE (usage: ${usage})`);
-    if (values.format !== undefined && !FORMATS.includes(values.format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got '${values.format}'`);
+    const { STREAM_FORMATS, detectFormat } = await import('../../formats/detect.ts');
+    if (values.format !== undefined && !(STREAM_FORMATS as readonly string[]).includes(values.format)) throw new UsageError(`--format must be one of ${STREAM_FORMATS.join(', ')}, got '${values.format}'`);
     const [{ readInputFile, peekFile }, f, { table, hexOff }, { toJson, hex64 }] = await Promise.all([
       import('../../formats/files.ts'), import('../../formats/index.ts'), import('../../formats/table.ts'), import('../../util/hex.ts'),
     ]);
     const file = positionals[0];
     const { isQemuMigrationStream, decodeQemuMigration, summarizeQemuStream } = await import('../../formats/qemuMigration.ts');
-    const format = values.format ?? (isQemuMigrationStream(peekFile(file, 8)) ? 'qemu-migration' : 'hisi-acc');
+    const format = values.format ?? detectFormat(peekFile(file, 256));
 
     if (format === 'qemu-migration') {
       const bytes = readInputFile(file, 'stream file', MAX_QEMU_STREAM);
@@ -59,6 +60,25 @@ const decode: Command = {
       const out = [`${file}: ${bytes.length} bytes, VFIO section payload, ${q.ok ? 'ok' : q.problem}`];
       out.push(table(['offset', 'marker', 'name', 'size'], q.records.map((r) => [hexOff(r.offset), hex64(r.tag), r.tagName, r.size === undefined ? '' : String(r.size)])));
       if (inner) out.push('', `device data (${q.deviceData.length} bytes from DATA chunks):`, render(inner));
+      process.stdout.write(out.join('\n') + '\n');
+      return 0;
+    }
+
+    if (format === 'mtty') {
+      const { decodeMtty } = await import('../../formats/mtty.ts');
+      const m = decodeMtty(bytes, { fieldMap: true });
+      const fields = (m.fieldMap?.spans ?? []).map((s) => ({ offset: s.offset, size: s.size, field: s.path, type: s.type, value: f.spanHex(s), truncated: s.truncated }));
+      if (values.json) {
+        const { fieldMap: _m, raw: _r, ...rest } = m;
+        process.stdout.write(toJson({ file, ...rest, ports: m.ports.map((p) => ({ ...p, fifo: Buffer.from(p.fifo).toString('hex') })), fields }) + '\n');
+        return 0;
+      }
+      const h = m.header;
+      const out = [`${file}: ${m.length} bytes, mtty stream${h ? ` (${h.nrPorts}-port header)` : ''}, ${m.ok ? 'ok' : `problem: ${m.problem}`}`];
+      out.push(table(['offset', 'size', 'field', 'value'], fields.map((s) => [hexOff(s.offset), String(s.size), s.field, s.value]), new Set([1])));
+      for (const [i, p] of m.ports.entries()) {
+        out.push('', `port ${i}: scr 0x${p.scr.toString(16).padStart(2, '0')}, lcr 0x${p.lcr.toString(16).padStart(2, '0')}, ier 0x${p.ier.toString(16).padStart(2, '0')}, mcr 0x${p.mcr.toString(16).padStart(2, '0')}; FIFO ${p.fifoCount} byte(s) waiting [${p.pending.map((b) => b.toString(16).padStart(2, '0')).join(' ')}], depth ${p.maxFifoSize}, trigger ${p.intrTriggerLevel}, divisor ${p.divisor}${p.dlab ? ' (DLAB)' : ''}${p.overrun ? ', overrun' : ''}`);
+      }
       process.stdout.write(out.join('\n') + '\n');
       return 0;
     }

@@ -1,4 +1,4 @@
-// `migcompat load --device BDF stream.bin [--transfer PLAN]`: RESUMING, write per plan, STOP,
+// `migcompat load --device BDF|mdev:UUID stream.bin [--transfer PLAN]`: RESUMING, write per plan, STOP,
 // RUNNING; on any failure the device is reset. Prints the verdict; exit 0 when the destination
 // accepted the stream, 1 otherwise (refused, broken or error: the verdict says which).
 import type { Command } from '../command.ts';
@@ -6,12 +6,12 @@ import { parseCommandArgs } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
 import { parseVia } from './probe.ts';
 
-const usage = 'migcompat load --device BDF FILE [--transfer single|chunks:N,M,...|random] [--seed N] [--via auto|group|cdev] [--json]';
+const usage = 'migcompat load --device BDF|mdev:UUID FILE [--transfer single|chunks:N,M,...|random] [--seed N] [--via auto|group|cdev] [--json]';
 
 const load: Command = {
   name: 'load',
   usage,
-  summary: 'resume a stream file on a real VF and report the verdict (device always left RUNNING)',
+  summary: 'resume a stream file on a real VF or mdev and report the verdict (device always left RUNNING)',
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, {
       device: { type: 'string' }, transfer: { type: 'string' }, seed: { type: 'string' }, via: { type: 'string' }, json: { type: 'boolean' },

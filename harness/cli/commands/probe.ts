@@ -1,14 +1,15 @@
-// `migcompat probe --device BDF`: driver, kernel, migration flags and data size of a real VF.
+// `migcompat probe --device BDF|mdev:UUID`: driver, kernel, migration flags and data size of a real
+// VF or mediated device.
 import type { Command } from '../command.ts';
 import { parseCommandArgs } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
 
-const usage = 'migcompat probe --device BDF [--via auto|group|cdev] [--json]';
+const usage = 'migcompat probe --device BDF|mdev:UUID [--via auto|group|cdev] [--json]';
 
 const probe: Command = {
   name: 'probe',
   usage,
-  summary: 'show driver, kernel, migration flags and data size of a VF bound to a VFIO variant driver',
+  summary: 'show driver, kernel, migration flags and data size of a VF (VFIO variant driver) or an mdev device',
   async run(argv) {
     const { values } = parseCommandArgs(argv, { device: { type: 'string' }, via: { type: 'string' }, json: { type: 'boolean' } }, usage);
     if (!values.device) throw new UsageError(`--device is required (usage: ${usage})`);
@@ -19,7 +20,7 @@ const probe: Command = {
     if (values.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     else {
       const rows: Array<[string, string]> = [
-        ['device', `${r.bdf} (vendor ${r.vendorId}, device ${r.deviceId})`], ['host', r.host], ['kernel', r.kernelRelease],
+        ['device', r.kind === 'mdev' ? `${r.bdf} (type ${r.mdevType ?? 'unknown'}, parent ${r.parent ?? 'unknown'})` : `${r.bdf} (vendor ${r.vendorId}, device ${r.deviceId})`], ['host', r.host], ['kernel', r.kernelRelease],
         ['driver', r.driver], ['open path', `${r.via} (group ${r.iommuGroup ?? '-'}, cdev ${r.cdev ?? '-'})`],
         ['migration flags', `${r.migrationFlags ?? 'none'} ${r.flagNames.join('|')}`], ['state', r.state], ['data size', r.dataSize],
       ];

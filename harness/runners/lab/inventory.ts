@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { UsageError } from '../../util/usage-error.ts';
-import { BDF_RE } from '../vfio-host/sysfs.ts';
+import { DEVICE_ID_RE } from '../vfio-host/sysfs.ts';
 
 export interface LabHost {
   name: string;
@@ -68,7 +68,7 @@ export function parseInventory(text: string, source = 'inventory'): Inventory {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`${at}.ssh.port: not a port number`);
     const vfs = h.vfs;
     if (!Array.isArray(vfs) || vfs.length === 0) throw new UsageError(`${at}.vfs: needs at least one VF`);
-    for (const v of vfs) if (typeof v !== 'string' || !BDF_RE.test(v)) throw new UsageError(`${at}.vfs: '${String(v)}' is not a PCI address like 0000:75:00.1`);
+    for (const v of vfs) if (typeof v !== 'string' || !DEVICE_ID_RE.test(v)) throw new UsageError(`${at}.vfs: '${String(v)}' is not a PCI address like 0000:75:00.1 or an mdev:UUID`);
     const mc = h.migcompat === undefined ? ['migcompat'] : h.migcompat;
     if (!Array.isArray(mc) || mc.length === 0) throw new UsageError(`${at}.migcompat: expected an argument array, e.g. [npx, migcompat]`);
     const local = h.local === undefined ? undefined : h.local === true ? true : h.local === false ? false : undefined;

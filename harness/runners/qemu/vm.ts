@@ -97,7 +97,11 @@ export function qemuArgs(s: VmStart, at: VmPaths = localPaths(s)): string[] {
   }
   if (c.virtioCrypto) args.push('-object', 'cryptodev-backend-builtin,id=cryptodev0', '-device', 'virtio-crypto-pci,id=crypto0,cryptodev=cryptodev0');
   // VFs last, in list order, so both ends give them the same PCI slots
-  for (const [i, addr] of c.vfio.entries()) args.push('-device', `vfio-pci,host=${addr},id=vf${i}`);
+  // (an mdev from a lab inventory is passed by its sysfs path, as QEMU's vfio-pci takes mediated devices)
+  for (const [i, addr] of c.vfio.entries()) {
+    const dev = addr.startsWith('mdev:') ? `sysfsdev=/sys/bus/mdev/devices/${addr.slice(5)}` : `host=${addr}`;
+    args.push('-device', `vfio-pci,${dev},id=vf${i}`);
+  }
   if (s.incoming) args.push('-incoming', s.incoming);
   return args;
 }

@@ -11,8 +11,8 @@ import type { Libc } from '../../vfio/kernel/libc.ts';
 import { OpenError, openDevice, type OpenPath } from '../../vfio/kernel/open.ts';
 import { MIG_FLAG, type DataFd } from '../../vfio/types.ts';
 import { PROVENANCE_FORMAT, sha256, type Provenance } from './provenance.ts';
-import { checkVariantDriver, ensureRunning, lockDevice, lockDir, type Recovery } from './safety.ts';
-import { normalizeBdf, readPciDevice, sysfsRoot, type PciDeviceInfo } from './sysfs.ts';
+import { checkDriver, ensureRunning, lockDevice, lockDir, requireMigration, type Recovery } from './safety.ts';
+import { normalizeDeviceId, readDevice, sysfsRoot, type DeviceInfo } from './sysfs.ts';
 import { planChunks } from './transfer.ts';
 
 export interface HostContext {
@@ -33,7 +33,7 @@ export function flagNames(flags: number): string[] {
   return Object.entries(MIG_FLAG).filter(([, v]) => flags & v).map(([k]) => k);
 }
 
-function choosePath(info: PciDeviceInfo, via: HostContext['via']): OpenPath {
+function choosePath(info: DeviceInfo, via: HostContext['via']): OpenPath {
   if (via === 'cdev' || (via === 'auto' && info.iommuGroup === null)) {
     if (info.cdev === null) throw new UsageError(`${info.bdf}: no vfio-dev cdev in sysfs (kernel before 6.6 or not bound to VFIO); use --via group`);
     return { via: 'cdev', cdev: info.cdev };
@@ -41,17 +41,17 @@ function choosePath(info: PciDeviceInfo, via: HostContext['via']): OpenPath {
   return { via: 'group', group: info.iommuGroup as number };
 }
 
-interface Session {
+export interface Session {
   dev: KernelVfioDevice;
-  info: PciDeviceInfo;
+  info: DeviceInfo;
   timeline: Timeline;
 }
 
-/** Open `bdf` safely, run fn, always recover to RUNNING, close and unlock. */
-export function withDevice<T>(ctx: HostContext, bdfText: string, fn: (s: Session) => T): { value: T; recovery: Recovery; timeline: Timeline; info: PciDeviceInfo } {
-  const bdf = normalizeBdf(bdfText);
-  const info = readPciDevice(bdf, sysfsRoot(ctx.sysfsRoot));
-  checkVariantDriver(info);
+/** Open a device (PCI address or mdev:UUID) safely, run fn, always recover to RUNNING, close and unlock. */
+export function withDevice<T>(ctx: HostContext, idText: string, fn: (s: Session) => T): { value: T; recovery: Recovery; timeline: Timeline; info: DeviceInfo } {
+  const bdf = normalizeDeviceId(idText);
+  const info = readDevice(bdf, sysfsRoot(ctx.sysfsRoot));
+  checkDriver(info);
   const path = choosePath(info, ctx.via ?? 'auto');
   const t0 = Date.now();
   const timeline = new Timeline({ now: () => Date.now() - t0 });
@@ -63,11 +63,20 @@ export function withDevice<T>(ctx: HostContext, bdfText: string, fn: (s: Session
   const lock = lockDevice(bdf, lockDir(ctx.lockDir));
   let dev: KernelVfioDevice;
   try {
-    dev = openDevice(ctx.libc, bdf, path, observe);
+    dev = openDevice(ctx.libc, info.vfioName, path, observe);
   } catch (e) {
     lock.release();
     if (e instanceof OpenError) throw new UsageError(`${bdf}: ${e.message}`);
     throw e;
+  }
+  if (info.kind === 'mdev') {
+    try {
+      requireMigration(dev, info);
+    } catch (e) {
+      dev.close();
+      lock.release();
+      throw e;
+    }
   }
   let recovery: Recovery = { action: 'none', finalState: 'unknown', ok: false, detail: '' };
   let value: T;
@@ -77,7 +86,7 @@ export function withDevice<T>(ctx: HostContext, bdfText: string, fn: (s: Session
     // runs on success and on a throw alike: RUNNING (or reset, or reopen), close, unlock
     recovery = ensureRunning(dev);
     dev.close();
-    if (!recovery.ok) recovery = reopenToRunning(ctx, bdf, path, recovery);
+    if (!recovery.ok) recovery = reopenToRunning(ctx, info.vfioName, path, recovery);
     timeline.push('harness', 'note', { recovery: recovery.action, finalState: recovery.finalState, detail: recovery.detail });
     lock.release();
   }
@@ -104,7 +113,12 @@ function reopenToRunning(ctx: HostContext, bdf: string, path: OpenPath, before: 
 }
 
 export interface ProbeResult {
+  /** the device id: PCI address or mdev:UUID */
   bdf: string;
+  kind: 'pci' | 'mdev';
+  /** mdev only: type and parent device (null for a PCI function) */
+  mdevType: string | null;
+  parent: string | null;
   host: string;
   kernelRelease: string;
   driver: string;
@@ -128,6 +142,9 @@ export function probe(ctx: HostContext, bdf: string): ProbeResult {
     const flags = dev.migrationFlags();
     return {
       bdf: info.bdf,
+      kind: info.kind,
+      mdevType: info.mdevType,
+      parent: info.parent,
       host: ctx.host ?? hostname(),
       kernelRelease: ctx.kernelRelease ?? release(),
       driver: info.driver as string,
@@ -221,6 +238,7 @@ export function capture(ctx: HostContext, bdf: string, opts: { precopy?: boolean
       dataSize: size.ok ? size.value.toString() : size.errno,
       bytes: stream.length,
       sha256: sha256(stream),
+      ...(info.kind === 'mdev' ? { mdevType: info.mdevType ?? 'unknown' } : {}),
     };
     return { stream, provenance };
   });

@@ -12,7 +12,10 @@ export interface Provenance {
   host: string;
   kernelRelease: string;
   driver: string;
+  /** the device id: PCI address, or mdev:UUID */
   bdf: string;
+  /** mdev only: the type the stream came from (a destination of another type may refuse it) */
+  mdevType?: string;
   vendorId: string;
   deviceId: string;
   capturedAt: string;

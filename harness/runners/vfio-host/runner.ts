@@ -5,18 +5,18 @@ import type { Evidence } from '../../oracle/types.ts';
 import { UsageError } from '../../util/usage-error.ts';
 import type { CaseSpec, Runner, RunnerCapabilities } from '../types.ts';
 import { capture, CaptureError, load, type HostContext } from './ops.ts';
-import { normalizeBdf } from './sysfs.ts';
+import { normalizeDeviceId } from './sysfs.ts';
 
 export class VfioHostRunner implements Runner {
   readonly capabilities: RunnerCapabilities = { name: 'vfio-host', deterministic: false, workloads: ['no-driver'] };
   private devices: string[] = [];
 
   constructor(private readonly ctx: HostContext, devices = process.env.MIGCOMPAT_VFIO_DEVICES ?? '') {
-    this.devices = devices.split(',').map((s) => s.trim()).filter(Boolean).map(normalizeBdf);
+    this.devices = devices.split(',').map((s) => s.trim()).filter(Boolean).map(normalizeDeviceId);
   }
 
   async prepare(spec: CaseSpec): Promise<void> {
-    if (this.devices.length === 0) throw new UsageError('vfio-host runner: set MIGCOMPAT_VFIO_DEVICES=0000:75:00.1[,0000:75:00.2]');
+    if (this.devices.length === 0) throw new UsageError('vfio-host runner: set MIGCOMPAT_VFIO_DEVICES=0000:75:00.1[,0000:75:00.2] (or mdev:UUID,…)');
     if (!this.capabilities.workloads.includes(spec.workload))
       throw new UsageError(`vfio-host runner runs no guest: workload '${spec.workload}' needs the qemu runner (only 'no-driver' here)`);
   }

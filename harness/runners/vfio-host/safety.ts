@@ -1,12 +1,13 @@
-// Safety rules of the hardware runner: only devices bound to a VFIO variant driver (a vfio-pci
-// variant with migration support, named *_vfio_pci), one run per device at a time (a lock file),
+// Safety rules of the hardware runner: only devices bound to a migration-capable driver (a PCI
+// function bound to a vfio-pci variant named *_vfio_pci; an mdev bound to a vendor driver whose
+// device reports VFIO migration support once opened), one run per device at a time (a lock file),
 // and a device always left RUNNING (reset when it cannot be walked back).
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../util/usage-error.ts';
-import type { VfioDevice } from '../../vfio/types.ts';
-import type { PciDeviceInfo } from './sysfs.ts';
+import { MIG_FLAG, type VfioDevice } from '../../vfio/types.ts';
+import type { DeviceInfo, PciDeviceInfo } from './sysfs.ts';
 
 export const VARIANT_DRIVER_RE = /^[a-z0-9_]+_vfio_pci$/;
 
@@ -18,6 +19,34 @@ export function checkVariantDriver(info: PciDeviceInfo): void {
       `refusing ${info.bdf}: bound to '${info.driver}', not a VFIO variant driver with migration support (e.g. hisi_acc_vfio_pci)`,
     );
   if (info.iommuGroup === null) throw new UsageError(`refusing ${info.bdf}: no IOMMU group in sysfs`);
+}
+
+/**
+ * An mdev's vendor driver (mtty, and whatever a vendor ships) has no naming rule to check: the
+ * device must be bound and in an IOMMU group here, and must report migration support once open
+ * (requireMigration).
+ */
+export function checkMdevDriver(info: DeviceInfo): void {
+  if (info.driver === null)
+    throw new UsageError(`refusing ${info.bdf}: no driver bound (is the vendor driver of its parent${info.parent ? ` ${info.parent}` : ''} loaded?)`);
+  if (info.iommuGroup === null) throw new UsageError(`refusing ${info.bdf}: no IOMMU group in sysfs (the mdev is not registered with VFIO)`);
+}
+
+/** The safety rule for either kind of device, checked from sysfs before anything is opened. */
+export function checkDriver(info: DeviceInfo): void {
+  if (info.kind === 'mdev') checkMdevDriver(info);
+  else checkVariantDriver(info);
+}
+
+/**
+ * Opened and still untouched: refuse (before any state change) a device whose driver does not
+ * report STOP_COPY migration (VFIO_DEVICE_FEATURE MIGRATION). Applied to mdevs, whose driver name
+ * says nothing about migration.
+ */
+export function requireMigration(dev: VfioDevice, info: DeviceInfo): void {
+  const f = dev.migrationFlags();
+  if (!f.ok) throw new UsageError(`refusing ${info.bdf}: driver '${info.driver}' reports no VFIO migration support (VFIO_DEVICE_FEATURE MIGRATION: ${f.errno})`);
+  if (!(f.value & MIG_FLAG.STOP_COPY)) throw new UsageError(`refusing ${info.bdf}: driver '${info.driver}' migration flags 0x${f.value.toString(16)} lack STOP_COPY`);
 }
 
 export function lockDir(explicit?: string): string {

@@ -127,10 +127,59 @@ export class KernelVfioDevice implements VfioDevice {
     return ok({ flags: b.readUInt32LE(4), numRegions: b.readUInt32LE(8), numIrqs: b.readUInt32LE(12) });
   }
 
+  /** VFIO_DEVICE_GET_REGION_INFO: where a region sits in the device fd and what it allows. */
+  regionInfo(index: number): IoResult<RegionInfo> {
+    const b = argszBuf(STRUCTS.region_info);
+    b.writeUInt32LE(index, 8);
+    if (this.libc.ioctlPtr(this.fd, IOCTL.VFIO_DEVICE_GET_REGION_INFO, b) < 0) return fail(lastErrno(this.libc));
+    return ok({ index, flags: b.readUInt32LE(4), size: b.readBigUInt64LE(16), offset: b.readBigUInt64LE(24) });
+  }
+
+  /** pread(2) of `len` bytes at `off` inside a region (device registers, config space). */
+  regionRead(index: number, off: number, len: number): IoResult<Uint8Array> {
+    const at = this.regionOffset(index, off, len);
+    if (!at.ok) return at;
+    const buf = Buffer.alloc(len);
+    const n = this.libc.pread(this.fd, buf, len, at.value);
+    if (n < 0) return fail(lastErrno(this.libc));
+    return ok(new Uint8Array(buf.buffer, buf.byteOffset, n));
+  }
+
+  /** pwrite(2) of `bytes` at `off` inside a region; the value is the number of bytes written. */
+  regionWrite(index: number, off: number, bytes: Uint8Array): IoResult<number> {
+    const at = this.regionOffset(index, off, bytes.length);
+    if (!at.ok) return at;
+    const n = this.libc.pwrite(this.fd, bytes, bytes.length, at.value);
+    return n < 0 ? fail(lastErrno(this.libc)) : ok(n);
+  }
+
+  private regions = new Map<number, RegionInfo>();
+  private regionOffset(index: number, off: number, len: number): IoResult<number> {
+    let r = this.regions.get(index);
+    if (!r) {
+      const got = this.regionInfo(index);
+      if (!got.ok) return got;
+      r = got.value;
+      this.regions.set(index, r);
+    }
+    // an access outside the region is the caller's bug, not something to send to the kernel
+    if (off < 0 || BigInt(off + len) > r.size) throw new RangeError(`${this.name}: region ${index} is ${r.size} bytes, access ${off}+${len}`);
+    return ok(Number(r.offset) + off);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.libc.close(this.fd);
     for (const h of this.holders) this.libc.close(h);
   }
+}
+
+export interface RegionInfo {
+  index: number;
+  /** VFIO_REGION_INFO_FLAG_* */
+  flags: number;
+  size: bigint;
+  /** offset of the region within the device fd (for pread/pwrite) */
+  offset: bigint;
 }

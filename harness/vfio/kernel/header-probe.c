@@ -26,6 +26,7 @@ int main(void)
 	IOCTL(VFIO_GET_API_VERSION); IOCTL(VFIO_CHECK_EXTENSION); IOCTL(VFIO_SET_IOMMU);
 	IOCTL(VFIO_GROUP_GET_STATUS); IOCTL(VFIO_GROUP_SET_CONTAINER); IOCTL(VFIO_GROUP_UNSET_CONTAINER);
 	IOCTL(VFIO_GROUP_GET_DEVICE_FD); IOCTL(VFIO_DEVICE_GET_INFO); IOCTL(VFIO_DEVICE_RESET);
+	IOCTL(VFIO_DEVICE_GET_REGION_INFO);
 	IOCTL(VFIO_DEVICE_FEATURE);
 #ifdef VFIO_DEVICE_BIND_IOMMUFD
 	IOCTL(VFIO_DEVICE_BIND_IOMMUFD); IOCTL(VFIO_DEVICE_ATTACH_IOMMUFD_PT); IOCTL(VFIO_DEVICE_DETACH_IOMMUFD_PT);
@@ -69,6 +70,11 @@ int main(void)
 	SIZE(vfio_group_status); OFF(vfio_group_status, argsz); OFF(vfio_group_status, flags);
 	SIZE(vfio_device_info); OFF(vfio_device_info, argsz); OFF(vfio_device_info, flags);
 	OFF(vfio_device_info, num_regions); OFF(vfio_device_info, num_irqs); OFF(vfio_device_info, cap_offset);
+	SIZE(vfio_region_info); OFF(vfio_region_info, argsz); OFF(vfio_region_info, flags);
+	OFF(vfio_region_info, index); OFF(vfio_region_info, cap_offset); OFF(vfio_region_info, size);
+	OFF(vfio_region_info, offset);
+	CONST(VFIO_REGION_INFO_FLAG_READ); CONST(VFIO_REGION_INFO_FLAG_WRITE); CONST(VFIO_REGION_INFO_FLAG_MMAP);
+	CONST(VFIO_REGION_INFO_FLAG_CAPS); CONST(VFIO_PCI_BAR0_REGION_INDEX); CONST(VFIO_PCI_CONFIG_REGION_INDEX);
 	SIZE(vfio_device_feature); OFF(vfio_device_feature, argsz); OFF(vfio_device_feature, flags);
 	OFFX(vfio_device_feature, data);
 	SIZE(vfio_device_feature_migration); OFF(vfio_device_feature_migration, flags);

@@ -18,6 +18,7 @@ export const IOCTL = {
   VFIO_GROUP_UNSET_CONTAINER: vfioIo(5),
   VFIO_GROUP_GET_DEVICE_FD: vfioIo(6),
   VFIO_DEVICE_GET_INFO: vfioIo(7),
+  VFIO_DEVICE_GET_REGION_INFO: vfioIo(8),
   VFIO_DEVICE_RESET: vfioIo(11),
   VFIO_DEVICE_FEATURE: vfioIo(17),
   VFIO_DEVICE_BIND_IOMMUFD: vfioIo(18),
@@ -33,7 +34,7 @@ export type IoctlName = keyof typeof IOCTL;
 export const IOCTL_SINCE: Record<IoctlName, string> = {
   VFIO_GET_API_VERSION: '3.6', VFIO_CHECK_EXTENSION: '3.6', VFIO_SET_IOMMU: '3.6', VFIO_GROUP_GET_STATUS: '3.6',
   VFIO_GROUP_SET_CONTAINER: '3.6', VFIO_GROUP_UNSET_CONTAINER: '3.6', VFIO_GROUP_GET_DEVICE_FD: '3.6',
-  VFIO_DEVICE_GET_INFO: '3.6', VFIO_DEVICE_RESET: '3.6', VFIO_DEVICE_FEATURE: '5.7',
+  VFIO_DEVICE_GET_INFO: '3.6', VFIO_DEVICE_GET_REGION_INFO: '3.6', VFIO_DEVICE_RESET: '3.6', VFIO_DEVICE_FEATURE: '5.7',
   VFIO_DEVICE_BIND_IOMMUFD: '6.6', VFIO_DEVICE_ATTACH_IOMMUFD_PT: '6.6', VFIO_DEVICE_DETACH_IOMMUFD_PT: '6.6',
   VFIO_MIG_GET_PRECOPY_INFO: '6.2', IOMMU_IOAS_ALLOC: '6.2',
 };
@@ -43,6 +44,10 @@ export const VFIO_TYPE1_IOMMU = 1;
 export const VFIO_TYPE1v2_IOMMU = 3;
 export const VFIO_GROUP_FLAGS = { VIABLE: 0x1, CONTAINER_SET: 0x2 } as const;
 export const VFIO_DEVICE_FLAGS = { RESET: 0x1, PCI: 0x2 } as const;
+/** vfio_region_info.flags */
+export const VFIO_REGION_INFO_FLAG = { READ: 0x1, WRITE: 0x2, MMAP: 0x4, CAPS: 0x8 } as const;
+/** Region indexes of a VFIO PCI device (vfio-pci and PCI-like mdevs): BAR0..BAR5, ROM, config space. */
+export const VFIO_PCI_REGION = { BAR0: 0, BAR1: 1, BAR2: 2, BAR3: 3, BAR4: 4, BAR5: 5, ROM: 6, CONFIG: 7, VGA: 8 } as const;
 
 /** vfio_device_feature.flags (docs/reference.md#device-feature-ioctl). */
 export const FEATURE_FLAG = { MASK: 0xffff, GET: 0x10000, SET: 0x20000, PROBE: 0x40000 } as const;
@@ -72,6 +77,10 @@ export const STRUCTS = {
   device_info: {
     c: 'vfio_device_info', since: '3.6', size: 20,
     fields: { argsz: [0, 4], flags: [4, 4], num_regions: [8, 4], num_irqs: [12, 4], cap_offset: [16, 4] },
+  },
+  region_info: {
+    c: 'vfio_region_info', since: '3.6', size: 32,
+    fields: { argsz: [0, 4], flags: [4, 4], index: [8, 4], cap_offset: [12, 4], size: [16, 8], offset: [24, 8] },
   },
   device_feature: { c: 'vfio_device_feature', since: '5.7', size: 8, fields: { argsz: [0, 4], flags: [4, 4] } },
   feature_migration: { c: 'vfio_device_feature_migration', since: '5.18', size: 8, fields: { flags: [0, 8] } },
