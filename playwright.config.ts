@@ -10,6 +10,8 @@ const workers = Number(process.env.MIGCOMPAT_WORKERS ?? 2);
 // and QEMU 7.2's dirty-page race under TCG shows up under CPU contention (docs/qemu-runner.md).
 const underNpmTest = process.env.npm_lifecycle_event === 'test';
 const beforeQemu = underNpmTest ? ['setup', 'formats', 'engine', 'sim', 'report', 'fuzz', 'hw', 'ktree', 'layering'] : [];
+// The kernel guest is a TCG guest too: it runs after the QEMU project, never beside it.
+const beforeKernel = underNpmTest ? [...beforeQemu, 'qemu'] : [];
 
 export default defineConfig({
   testDir: 'specs',
@@ -49,5 +51,7 @@ export default defineConfig({
     { name: 'ktree', testMatch: 'ktree/**/*.spec.ts', timeout: 600_000 },
     // the repository's shape: the import rules between harness/ folders bite, ktree plugs itself in
     { name: 'layering', testMatch: 'layering/**/*.spec.ts' },
+    // a real kernel: Debian's kernel in a TCG guest with mtty, migcompat running inside (one boot, tests in order)
+    { name: 'kernel', testMatch: 'kernel/**/*.spec.ts', timeout: 600_000, retries: 0, fullyParallel: false, dependencies: beforeKernel },
   ],
 });

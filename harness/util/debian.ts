@@ -164,6 +164,26 @@ export function archiveVersions(pkg: string, opts: { arch?: string; accept?: (ve
   return vs;
 }
 
+/**
+ * Versions of several packages from one apt-cache call (apt-cache is slow on a loaded machine),
+ * newest first per package. When `accept` rejects the answer, the lists are refreshed once and asked again.
+ */
+export function archiveVersionsOf(pkgs: string[], accept: (m: Map<string, string[]>) => boolean = (m) => pkgs.every((p) => m.get(p)?.length)): Map<string, string[]> {
+  const query = (): Map<string, string[]> => {
+    const r = run('apt-cache', ['madison', ...pkgs]);
+    const m = new Map<string, string[]>(pkgs.map((p) => [p, []]));
+    for (const line of r.out.split('\n')) {
+      const [name, version] = line.split('|').map((x) => x.trim());
+      if (name && version && m.has(name) && !m.get(name)!.includes(version)) m.get(name)!.push(version);
+    }
+    for (const vs of m.values()) vs.sort((a, b) => compareDebianVersions(b, a));
+    return m;
+  };
+  let m = query();
+  if (!accept(m) && refreshAptLists(`apt knows no suitable ${pkgs.filter((p) => !m.get(p)?.length).join(', ') || pkgs.join(', ')}`)) m = query();
+  return m;
+}
+
 /** The newest version of a package in an upstream series ("6.1" → the newest 6.1.x the archive serves). */
 export function newestInSeries(pkg: string, series: string, arch?: string): string {
   const vs = archiveVersions(pkg, { arch, accept: (v) => v.some((x) => inSeries(x, series)) });

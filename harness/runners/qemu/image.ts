@@ -113,8 +113,24 @@ export function moduleDepends(ko: Buffer): string[] {
   return v ? v.split(',').map((d) => d.replace(/-/g, '_')) : [];
 }
 
-/** Modules to insmod, dependencies first. Throws when a required one is neither a module nor built in. */
-export function moduleLoadOrder(modRoot: string, builtin: Set<string>): { file: string; name: string; optional: boolean }[] {
+/** A module's bytes, uncompressed (Debian compresses modules with xz since 6.x; busybox insmod takes plain ELF). */
+export function readModule(file: string): Buffer {
+  if (file.endsWith('.ko')) return readFileSync(file);
+  if (!file.endsWith('.ko.xz')) throw new MissingDependencyError(`kernel module ${basename(file)}: only .ko and .ko.xz are supported`);
+  const r = spawnSync('xz', ['-dc', file], { maxBuffer: 256 << 20 });
+  if (r.error || r.status !== 0) throw new MissingDependencyError(`xz -dc ${basename(file)} failed: ${r.error?.message ?? r.stderr.toString().trim()} (install xz-utils)`);
+  return r.stdout;
+}
+
+/**
+ * Modules to insmod, dependencies first. Throws when a required one is neither a module nor built in.
+ * `want` defaults to the crypto workload's lists.
+ */
+export function moduleLoadOrder(
+  modRoot: string,
+  builtin: Set<string>,
+  want: { required: readonly string[]; optional: readonly string[] } = { required: REQUIRED_MODULES, optional: OPTIONAL_MODULES },
+): { file: string; name: string; optional: boolean }[] {
   const byName = new Map<string, string>();
   for (const f of walk(join(modRoot, 'kernel'))) if (/\.ko(\.[a-z]+)?$/.test(f)) byName.set(modName(f), f);
   const order: { file: string; name: string; optional: boolean }[] = [];
@@ -126,13 +142,12 @@ export function moduleLoadOrder(modRoot: string, builtin: Set<string>): { file: 
       if (builtin.has(name) || optional) return;
       throw new MissingDependencyError(`guest kernel has no module ${name}${chain.length ? ` (needed by ${chain.join(' <- ')})` : ''} and does not build it in`);
     }
-    if (file.endsWith('.ko') === false) throw new MissingDependencyError(`compressed kernel modules (${basename(file)}) are not supported`);
     seen.add(name);
-    for (const d of moduleDepends(readFileSync(file))) visit(d, false, [name, ...chain]);
+    for (const d of moduleDepends(readModule(file))) visit(d, false, [name, ...chain]);
     order.push({ file, name, optional });
   };
-  for (const m of REQUIRED_MODULES) visit(m, false, []);
-  for (const m of OPTIONAL_MODULES) visit(m, true, []);
+  for (const m of want.required) visit(m, false, []);
+  for (const m of want.optional) visit(m, true, []);
   return order;
 }
 
@@ -172,8 +187,9 @@ async function buildImage(src: ImageSources, out: string, log: (s: string) => vo
   for (const lib of sharedLibs(KCAPI_TOOLS)) files.push({ kind: 'file', path: lib.slice(1), data: readFileSync(realpathSync(lib)), mode: 0o755 });
   const lines: string[] = [];
   for (const m of mods) {
-    files.push({ kind: 'file', path: `lib/modules/${basename(m.file)}`, data: readFileSync(m.file) });
-    lines.push(`${basename(m.file)} ${m.optional ? 'optional' : 'required'}`);
+    const ko = basename(m.file).replace(/\.xz$/, '');
+    files.push({ kind: 'file', path: `lib/modules/${ko}`, data: readModule(m.file) });
+    lines.push(`${ko} ${m.optional ? 'optional' : 'required'}`);
   }
   files.push({ kind: 'file', path: 'etc/migcompat/modules', data: Buffer.from(lines.join('\n') + '\n') });
   files.push({ kind: 'file', path: 'etc/migcompat/params', data: Buffer.from(paramsFile(DEFAULT_WORKLOAD)) });
