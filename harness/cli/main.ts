@@ -19,7 +19,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = commands.find((c) => c.name === name);
   if (!cmd) throw new UsageError(`unknown command '${name}' (try: migcompat help)`);
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // options after `--` belong to a command the command runs (kernel-guest run -- migcompat probe --help)
+  const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (own.includes('--help') || own.includes('-h')) {
     process.stdout.write(`usage: ${cmd.usage}\n${cmd.summary}\n`);
     return 0;
   }

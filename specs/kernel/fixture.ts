@@ -4,17 +4,15 @@
 import { test as base } from '@playwright/test';
 import { join } from 'node:path';
 import { ensureKernelGuestImage, type KernelGuestImage } from '../../harness/runners/kernel-guest/image.ts';
-import { KernelGuest, type MdevSpec } from '../../harness/runners/kernel-guest/guest.ts';
+import { DEFAULT_MDEVS, KernelGuest } from '../../harness/runners/kernel-guest/guest.ts';
 import { livePids } from '../../harness/runners/qemu/procs.ts';
+import { freePort } from '../../harness/runners/qemu/hop.ts';
 
-export const U1 = '6e1e0c3a-4c34-4b8e-9a51-000000000001';
-export const U2 = '6e1e0c3a-4c34-4b8e-9a51-000000000002';
-export const U3 = '6e1e0c3a-4c34-4b8e-9a51-000000000003';
-export const SRC = `mdev:${U1}`;
-export const DST = `mdev:${U2}`;
+export const MDEVS = DEFAULT_MDEVS;
+export const SRC = `mdev:${MDEVS[0]!.uuid}`;
+export const DST = `mdev:${MDEVS[1]!.uuid}`;
 /** a dual-port instance: streams from it do not fit a single-port one, and the other way round */
-export const DUAL = `mdev:${U3}`;
-export const MDEVS: MdevSpec[] = [{ type: 'mtty-1', uuid: U1 }, { type: 'mtty-1', uuid: U2 }, { type: 'mtty-2', uuid: U3 }];
+export const DUAL = `mdev:${MDEVS[2]!.uuid}`;
 
 export interface Booted {
   guest: KernelGuest;
@@ -25,7 +23,8 @@ export const test = base.extend<{}, { kernel: Booted }>({
   kernel: [
     async ({}, use, info) => {
       const image = ensureKernelGuestImage((s) => process.stderr.write(`kernel guest: ${s}\n`));
-      const guest = await KernelGuest.boot({ image, dir: join(info.project.outputDir, `kernel-guest-${info.workerIndex}`), mdevs: MDEVS });
+      // with a forwarded port for the SSH lab-host test
+      const guest = await KernelGuest.boot({ image, dir: join(info.project.outputDir, `kernel-guest-${info.workerIndex}`), mdevs: MDEVS, sshPort: await freePort() });
       try {
         await use({ guest, image });
       } finally {

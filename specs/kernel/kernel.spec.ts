@@ -4,6 +4,7 @@
 // Expectations about the kernel come from reading its code (docs/kernel-guest.md); a difference
 // between the kernel's state walk and harness/vfio/fsm.ts is a finding that fails the project.
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeMtty, lintMtty } from '../../harness/formats/mtty.ts';
 import { detectFormat } from '../../harness/formats/detect.ts';
@@ -11,6 +12,8 @@ import { GuestFailure, KernelGuest } from '../../harness/runners/kernel-guest/gu
 import type { LoadInspection, Observations, WalkObservation } from '../../harness/runners/kernel-guest/guestOps.ts';
 import type { UartState } from '../../harness/runners/kernel-guest/uart.ts';
 import { compareWalk, predictSet, walkPairs } from '../../harness/runners/kernel-guest/walk.ts';
+import { guestInventory, startGuestSshd } from '../../harness/runners/kernel-guest/ssh.ts';
+import { SshTransport, hostArgv } from '../../harness/runners/lab/transport.ts';
 import { livePids } from '../../harness/runners/qemu/procs.ts';
 import { ERRNO } from '../../harness/util/errno.ts';
 import { MIG_FLAG } from '../../harness/vfio/types.ts';
@@ -81,7 +84,7 @@ test('probe, capture and load with the CLI inside the guest: PRE_COPY then STOP_
   expect(lintMtty(one)).toMatchObject({ ok: true, layout: 'mtty-1' });
   const bin = new URL('../../bin/migcompat.js', import.meta.url).pathname;
   const file = join(test.info().outputDir, 'one.bin');
-  (await import('node:fs')).writeFileSync(file, one);
+  writeFileSync(file, one);
   const decoded = spawnSync(process.execPath, [bin, 'decode', file], { encoding: 'utf8' });
   expect(decoded.stdout).toMatch(/port 0: scr 0x5a, lcr 0x1b.*FIFO 3 byte\(s\) waiting \[41 42 43\]/);
 
@@ -200,6 +203,31 @@ test('bad input on the real kernel: refused with its errno, the device RUNNING, 
   // VMM that carried on writing and left RESUMING would load the refused stream
   const q = await guest.call<Observations>('refusedHeaderThenStop', [DST, b64(magic), DEST_MARK]);
   expect(q).toEqual({ header: 'EFAULT', rest: 36, stop: 'ok', running: 'ok', 'after.scr': SOURCE_UART.scr, 'after.rx': SOURCE_UART.tx });
+});
+
+test('the guest is an SSH lab host: an inventory of its mdevs reaches migcompat inside over SSH', async ({ kernel }) => {
+  const { guest } = kernel;
+  const dir = test.info().outputDir;
+  const ssh = await startGuestSshd(guest, dir);
+  const inv = guestInventory(guest, ssh, [{ name: 'guest-a', device: SRC }, { name: 'guest-b', device: DST }], join(dir, 'lab.yaml'));
+  expect(inv.hosts.map((h) => h.vfs[0])).toEqual([SRC, DST]);
+  const t = new SshTransport();
+  try {
+    const host = inv.hosts[1]!;
+    // the same argument arrays `migcompat lab` sends, through ssh2 to the guest's sshd
+    const r = await t.exec(host, hostArgv(host, ['probe', '--device', host.vfs[0]!, '--json']));
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ bdf: DST, host: 'migcompat-kernel-guest', kernelRelease: kernel.image.kernelRelease, migrationFlags: '0x7' });
+    // stream files travel by SFTP
+    const local = join(dir, 'one.bin');
+    writeFileSync(local, await sourceStream(kernel));
+    await t.exec(host, ['mkdir', '-p', host.workdir]);
+    await t.put(host, local, `${host.workdir}/one.bin`);
+    await t.get(host, `${host.workdir}/one.bin`, join(dir, 'back.bin'));
+    expect(readFileSync(join(dir, 'back.bin'))).toEqual(readFileSync(local));
+  } finally {
+    await t.close();
+  }
 });
 
 test('capture+load cycles inside the guest through the library', async ({ kernel }) => {

@@ -4,9 +4,9 @@
 // program (the migcompat CLI), call a guest operation (guestOps.ts, the library in process), read
 // or write a file in the guest. It never exits by itself; the host powers the guest off.
 import { spawn } from 'node:child_process';
-import { createReadStream, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { createReadStream, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { release, uptime } from 'node:os';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { toWire, type ExecResult, type Hello, type MdevInfo, type Request, type Response } from './protocol.ts';
 
@@ -73,8 +73,18 @@ async function handle(r: Request): Promise<unknown> {
     case 'readFile':
       return readFileSync(r.path).toString('base64');
     case 'writeFile':
-      writeFileSync(r.path, Buffer.from(r.data, 'base64'));
+      mkdirSync(dirname(r.path), { recursive: true });
+      writeFileSync(r.path, Buffer.from(r.data, 'base64'), { mode: r.mode ?? 0o644 });
       return null;
+    case 'spawn': {
+      const out = openSync(r.log, 'a');
+      const child = spawn(r.argv[0]!, r.argv.slice(1), { stdio: ['ignore', out, out], detached: true });
+      child.unref();
+      return await new Promise((res, rej) => {
+        child.once('spawn', () => res(child.pid));
+        child.once('error', rej);
+      });
+    }
     case 'call': {
       const fn = ops[r.fn];
       if (typeof fn !== 'function') throw new Error(`no guest operation '${r.fn}'`);

@@ -12,6 +12,7 @@ mount -t tmpfs tmp /tmp
 up() { cut -d' ' -f1 /proc/uptime; }
 say() { echo "MIGCOMPAT: $*" >/dev/console; }
 fail() { say "FATAL $*"; sync; poweroff -f; sleep 5; }
+hostname migcompat-kernel-guest
 say "init kernel=$(uname -r) up=$(up)"
 for a in $(cat /proc/cmdline); do
   case "$a" in
@@ -20,6 +21,7 @@ for a in $(cat /proc/cmdline); do
     mc.mdev=*) MDEV=${a#*=} ;;
     mc.port=*) PORT=${a#*=} ;;
     mc.tsx=*) TSXSEED=${a#*=} ;;
+    mc.net=*) NET=${a#*=} ;;
   esac
 done
 [ -n "$REPO" ] && [ -n "$NODE" ] && [ -n "$PORT" ] || fail "kernel command line lacks mc.repo, mc.node or mc.port"
@@ -38,6 +40,11 @@ for spec in $(echo "$MDEV" | tr ',' ' '); do
   echo "$uuid" >"$create" 2>/tmp/mdev.err || fail "creating mdev $type $uuid: $(cat /tmp/mdev.err)"
   say "mdev $type $uuid group=$(basename "$(readlink /sys/bus/mdev/devices/"$uuid"/iommu_group)")"
 done
+ip link set lo up
+if [ "$NET" = 1 ]; then
+  # QEMU's user-mode network: fixed addresses, the host reaches the guest's port 22 through a forward
+  ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2 || fail "configuring eth0"
+fi
 mkdir -p /host
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroot /host 2>/tmp/9p.err || fail "mounting the host's / over 9p: $(cat /tmp/9p.err)"
 # tsx's compile cache, filled by the host for the modules the agent and the CLI load (compiling
@@ -45,8 +52,10 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroo
 if [ -n "$TSXSEED" ] && [ -d "/host$TSXSEED" ]; then
   mkdir -p /tmp/tsx-seed && cp -a "/host$TSXSEED"/. /tmp/tsx-seed/ 2>/dev/null || say "tsx cache not copied"
 fi
+# an empty, writable /root: the host's root home (its shell start-up files, its keys) stays out of the guest
 mount -t proc proc /host/proc && mount -t sysfs sys /host/sys && mount -t devtmpfs dev /host/dev &&
-  mount -t tmpfs tmp /host/tmp && mount -t tmpfs run /host/run || fail "mounting proc, sys, dev, tmp and run over the host's /"
+  mount -t tmpfs tmp /host/tmp && mount -t tmpfs run /host/run && mount -t tmpfs -o mode=0700 root /host/root ||
+  fail "mounting proc, sys, dev, tmp, run and root over the host's /"
 for d in /tmp/tsx-seed/tsx-*; do [ -d "$d" ] && cp -a "$d" /host/tmp/tsx-0; done
 AGENT=
 for p in /sys/class/virtio-ports/*; do

@@ -25,6 +25,20 @@ export interface MdevSpec {
   uuid: string;
 }
 
+/** Two single-port instances (source, destination) and a dual-port one (a device of another type). */
+export const DEFAULT_MDEVS: MdevSpec[] = [
+  { type: 'mtty-1', uuid: '6e1e0c3a-4c34-4b8e-9a51-000000000001' },
+  { type: 'mtty-1', uuid: '6e1e0c3a-4c34-4b8e-9a51-000000000002' },
+  { type: 'mtty-2', uuid: '6e1e0c3a-4c34-4b8e-9a51-000000000003' },
+];
+
+/** "mtty-1:UUID" as the CLI takes it. */
+export function parseMdevSpec(text: string): MdevSpec {
+  const m = /^([a-z0-9_-]+):([0-9a-f-]{36})$/.exec(text.trim().toLowerCase());
+  if (!m || !UUID_RE.test(m[2]!)) throw new UsageError(`--mdev '${text}': expected TYPE:UUID, e.g. mtty-1:6e1e0c3a-4c34-4b8e-9a51-000000000001`);
+  return { type: m[1]!, uuid: m[2]! };
+}
+
 export interface BootOptions {
   image: KernelGuestImage;
   /** run folder: console.log and the QEMU command line land here */
@@ -35,6 +49,8 @@ export interface BootOptions {
   bootTimeoutMs?: number;
   /** more kernel command-line words (tests use it to break a boot on purpose) */
   extraAppend?: string[];
+  /** a user-mode network whose only way in is this host port, forwarded to the guest's port 22 (ssh.ts) */
+  sshPort?: number;
   build?: QemuBuild;
   log?: (s: string) => void;
 }
@@ -90,7 +106,9 @@ export function kernelAppend(opts: { mdevs: MdevSpec[]; repo: string; node: stri
     ...(opts.mdevs.length ? [`mc.mdev=${opts.mdevs.map((m) => `${m.type}:${m.uuid}`).join(',')}`] : []), ...seed, ...(opts.extra ?? [])].join(' ');
 }
 
-export function kernelGuestArgs(o: { image: KernelGuestImage; append: string; console: string; qmp: string; agent: string; memMiB: number; build: QemuBuild }): string[] {
+export function kernelGuestArgs(o: { image: KernelGuestImage; append: string; console: string; qmp: string; agent: string; memMiB: number; build: QemuBuild; sshPort?: number }): string[] {
+  // restrict=on: the guest reaches nothing outside; only the forwarded port reaches the guest
+  const net = o.sshPort ? ['-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${o.sshPort}-:22`, '-device', 'virtio-net-pci,netdev=net0'] : [];
   return [
     ...o.build.args,
     '-name', 'migcompat-kernel-guest',
@@ -105,6 +123,7 @@ export function kernelGuestArgs(o: { image: KernelGuestImage; append: string; co
     '-device', 'virtio-serial-pci,id=vser0',
     '-chardev', `socket,id=agent,path=${o.agent},server=on,wait=off`,
     '-device', `virtserialport,bus=vser0.0,chardev=agent,name=${AGENT_PORT}`,
+    ...net,
   ];
 }
 
@@ -211,8 +230,9 @@ export class KernelGuest {
     const seed = join(o.dir, 'tsx-seed');
     const seeded = await prewarmTsx(seed);
     this.prewarmMs = Date.now() - this.t0;
-    const append = kernelAppend({ mdevs: o.mdevs, repo: REPO_ROOT, node: process.execPath, tsxSeed: seeded ? seed : undefined, extra: o.extraAppend });
-    this.args = kernelGuestArgs({ image: o.image, append, console: this.consolePath, qmp: qmpPath, agent: agentPath, memMiB: o.memMiB ?? 1024, build });
+    const extra = [...(o.sshPort ? ['mc.net=1'] : []), ...(o.extraAppend ?? [])];
+    const append = kernelAppend({ mdevs: o.mdevs, repo: REPO_ROOT, node: process.execPath, tsxSeed: seeded ? seed : undefined, extra });
+    this.args = kernelGuestArgs({ image: o.image, append, console: this.consolePath, qmp: qmpPath, agent: agentPath, memMiB: o.memMiB ?? 1024, build, sshPort: o.sshPort });
     this.t0 = Date.now();
     this.proc = startTracked(build.binary, this.args, { ...process.env, ...build.env });
     const deadline = this.t0 + (o.bootTimeoutMs ?? 300_000);
@@ -323,8 +343,12 @@ export class KernelGuest {
   async readFile(path: string): Promise<Uint8Array> {
     return new Uint8Array(Buffer.from(await this.value<string>({ op: 'readFile', path }), 'base64'));
   }
-  writeFile(path: string, bytes: Uint8Array): Promise<null> {
-    return this.value<null>({ op: 'writeFile', path, data: Buffer.from(bytes).toString('base64') });
+  writeFile(path: string, bytes: Uint8Array, mode?: number): Promise<null> {
+    return this.value<null>({ op: 'writeFile', path, data: Buffer.from(bytes).toString('base64'), mode });
+  }
+  /** Start a server in the guest (it runs until the guest powers off); the value is its pid. */
+  spawn(argv: string[], log: string): Promise<number> {
+    return this.value<number>({ op: 'spawn', argv, log });
   }
 
   /** Power off: QMP quit, then the process by PID (SIGTERM, SIGKILL). Safe to call twice. */

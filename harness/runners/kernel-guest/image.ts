@@ -23,8 +23,8 @@ import { safeName } from '../qemu/cache.ts';
 
 /** Kernel series the guest runs unless MIGCOMPAT_KERNEL_GUEST_SERIES names another. */
 export const DEFAULT_SERIES = '6.12';
-/** Modules the guest needs from the kernel package (VFIO core and type1 container, mdev, the 9p share). */
-export const GUEST_MODULES = ['vfio', 'vfio_iommu_type1', 'mdev', 'netfs', '9pnet', '9pnet_virtio', '9p'] as const;
+/** Modules the guest needs from the kernel package (VFIO core and type1 container, mdev, the 9p share, the network an SSH login comes through). */
+export const GUEST_MODULES = ['vfio', 'vfio_iommu_type1', 'mdev', 'netfs', '9pnet', '9pnet_virtio', '9p', 'virtio_net'] as const;
 /** mtty's debug messages report every arc the driver is asked to walk (the state-walk check reads them). */
 export const MTTY_PARAMS = 'dyndbg=+p';
 const BUSYBOX = '/bin/busybox';

@@ -11,8 +11,10 @@ export type Request =
   | { id: number; op: 'exec'; argv: string[]; cwd?: string; env?: Record<string, string>; timeoutMs?: number; stdin?: string }
   /** a function of guestOps.ts, with JSON arguments */
   | { id: number; op: 'call'; fn: string; args: unknown[] }
+  /** start a program that keeps running (a server); its output goes to `log`; the value is its pid */
+  | { id: number; op: 'spawn'; argv: string[]; log: string }
   | { id: number; op: 'readFile'; path: string }
-  | { id: number; op: 'writeFile'; path: string; data: string };
+  | { id: number; op: 'writeFile'; path: string; data: string; mode?: number };
 
 export type Response =
   | { id: number; ok: true; value: unknown; ms: number }
