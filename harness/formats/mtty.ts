@@ -1,6 +1,6 @@
 // The mtty sample driver's migration stream (formats/mtty_data.ksy): decode with exact values, a
 // byte -> field map, and lint findings saying what a real mtty destination does with the bytes
-// (docs/kernel-guest.md "mtty's stream and what a destination checks").
+// (docs/kernel-guest.md#mttys-stream-and-what-a-destination-checks).
 import { hex64 } from '../util/hex.ts';
 import { fieldMapOf, type FieldMap } from './fieldMap.ts';
 import type { Finding, Provenance, Severity } from './lint.ts';

@@ -1,6 +1,7 @@
 // The mtty stream (formats/mtty_data.ksy): a vector written by hand from the layout in
-// docs/kernel-guest.md (independent of the .ksy), decode with a byte -> field map, lint findings for
-// what a real mtty destination refuses or loads blindly, format detection, and the CLI commands.
+// docs/kernel-guest.md#mttys-stream-and-what-a-destination-checks (independent of the .ksy), decode
+// with a byte -> field map, lint findings for what a real mtty destination refuses or loads blindly,
+// format detection, and the CLI commands.
 // Real streams captured from the kernel are checked in the kernel project (specs/kernel).
 import { test, expect } from '@playwright/test';
 import { spawnSync } from 'node:child_process';

@@ -137,7 +137,7 @@ test("the VFIO core's state walk on the real kernel matches harness/vfio/fsm.ts 
 test("the backend's marshalling against the real ioctls: argsz, feature flags, errnos, data-fd semantics", async ({ kernel }) => {
   const o = await kernel.guest.call<Observations>('marshal', [SRC, b64(await sourceStream(kernel))]);
   await test.info().attach('marshal.json', { body: JSON.stringify(o, null, 1), contentType: 'application/json' });
-  // What the kernel code says (docs/kernel-guest.md "What the marshalling check expects").
+  // What the kernel code says (docs/kernel-guest.md#what-the-marshalling-check-expects).
   expect(o).toEqual({
     'device.cloexec': 1,
     info: [0x2, 9, 5], // VFIO_DEVICE_FLAGS_PCI, 9 regions, 5 IRQ indexes

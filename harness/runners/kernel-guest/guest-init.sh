@@ -1,5 +1,5 @@
 #!/bin/sh
-# migcompat kernel-guest /init (busybox sh; see guestInit.ts and docs/kernel-guest.md).
+# migcompat kernel-guest /init (busybox sh; see docs/kernel-guest.md#boot-and-the-agent).
 # Loads VFIO, mdev and mtty, creates the mdev instances named on the command line, mounts the
 # host's / (read-only 9p) with proc, sys, dev and a tmpfs over it, and runs migcompat's agent there.
 # Every step says what it did on the console; a failed step says FATAL and powers the guest off.

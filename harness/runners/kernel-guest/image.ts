@@ -56,7 +56,7 @@ export interface KernelGuestImage {
   mttySourceSha256: string;
   mttyKoSha256: string;
   initrdBytes: number;
-  /** the VFIO core this kernel runs (docs/uapi.md "The core's state walk per kernel") */
+  /** the VFIO core this kernel runs (docs/uapi.md#the-cores-state-walk-per-kernel) */
   vfioCore: VfioCore;
   /** how long each build step took (a cached image keeps the figures of its build) */
   buildMs: { download: number; compile: number; pack: number };
