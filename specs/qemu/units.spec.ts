@@ -146,6 +146,11 @@ test('vfio: +vfs takes the VFs of the side\'s inventory host; hosts and counts a
   expect(devices(qemuArgs(start(cfg), paths('/r'))).slice(-2)).toEqual(['vfio-pci,host=0000:76:00.1,id=vf0', 'vfio-pci,host=0000:76:00.2,id=vf1']);
   expect(migrationAddress(b)).toBe('10.0.0.2');
   expect(migrationAddress(inv.hosts[0]!)).toBe('127.0.0.1');
+  // an inventory's mediated device goes to QEMU by its sysfs path, as vfio-pci takes an mdev
+  const uuid = '6e1e0c3a-4c34-4b8e-9a51-000000000001';
+  const m = parseInventory(LAB_INV.replace('vfs: [0000:76:00.1, 0000:76:00.2]', `vfs: [mdev:${uuid}]`)).hosts[1]!;
+  const mcfg = { ...DEFAULT_VM, vfio: inventoryVfs(parseSideId('qemu/installed@kunpeng-b+vfs'), m) };
+  expect(devices(qemuArgs(start(mcfg), paths('/r'))).at(-1)).toBe(`vfio-pci,sysfsdev=/sys/bus/mdev/devices/${uuid},id=vf0`);
 });
 
 test('remote QEMU: one argument array (guard, env, host QEMU argv, remote paths), each element quoted alone for the SSH exec', () => {
