@@ -245,5 +245,5 @@ function buildImage(src: KernelGuestSources, out: string, log: (s: string) => vo
   };
   writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   rmSync(work, { recursive: true, force: true });
-  log(`kernel guest: ${src.abi}, ${mods.length} modules + mtty, initrd ${(initrd.length / 1048576).toFixed(1)} MiB`);
+  log(`built ${src.abi}: ${mods.length} modules + mtty, initrd ${(initrd.length / 1048576).toFixed(1)} MiB`);
 }
