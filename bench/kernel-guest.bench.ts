@@ -3,23 +3,14 @@
 // cycles per second inside the guest (the library in the agent); one CLI invocation inside the guest;
 // the whole `kernel` Playwright project's wall time. TCG on a shared 2-core machine: figures vary.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MDEVS, KernelGuest } from '../harness/runners/kernel-guest/guest.ts';
 import { ensureKernelGuestImage, resolveKernelGuestSources } from '../harness/runners/kernel-guest/image.ts';
 import { livePids } from '../harness/runners/qemu/procs.ts';
 import { downloadDeb } from '../harness/util/debian.ts';
-import { report } from './util.ts';
-
-const rssMiB = (pid: number): number => {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-};
+import { report, rssMiB } from './util.ts';
 
 let t = Date.now();
 const src = resolveKernelGuestSources();

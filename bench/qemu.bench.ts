@@ -2,7 +2,6 @@
 // QEMU's query-migrate), the whole case (boot + workload + migrate + verify), and peak memory of the
 // harness and of the QEMU pair. Target for the whole case: under 30 s on these machines. Lab mode: one
 // hop to a destination started over SSH (a throwaway sshd on 127.0.0.1, as in specs/qemu/lab.spec.ts).
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QemuRunner } from '../harness/runners/qemu/runner.ts';
@@ -10,19 +9,10 @@ import { DEFAULT_DEVICE } from '../harness/device/mmio.ts';
 import { judge } from '../harness/oracle/judge.ts';
 import { ensureImage } from '../harness/runners/qemu/image.ts';
 import { livePids } from '../harness/runners/qemu/procs.ts';
-import { peakRssMiB, report } from './util.ts';
+import { peakRssMiB, report, rssMiB } from './util.ts';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { parseInventory } from '../harness/runners/lab/inventory.ts';
 import { startSshd } from '../specs/qemu/sshd.ts';
-
-const rssMiB = (pid: number): number => {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-};
 
 await ensureImage((s) => process.stdout.write(`${s}\n`));
 let qemuPeak = 0;

@@ -1,4 +1,6 @@
 // Small helpers for benchmark scripts: measure a loop for a while on one core and report rate and memory.
+import { readFileSync } from 'node:fs';
+
 export function measure(name: string, fn: () => void, opts: { seconds?: number; unit?: string; target?: string } = {}): number {
   const seconds = opts.seconds ?? 2;
   for (let i = 0; i < 200; i++) fn(); // warm-up
@@ -23,4 +25,14 @@ export function report(name: string, value: number, unit: string, target?: strin
 
 export function peakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Resident memory of another process (0 once it is gone). */
+export function rssMiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
 }

@@ -1,10 +1,23 @@
 // Test fixtures for the hw project: a fake sysfs tree and a stand-in host with fresh devices.
+import { expect } from '@playwright/test';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StandinHost } from '../../harness/vfio/kernel/standin/host.ts';
 import { FakeHisiDevice, type FakeDeviceOptions } from '../../harness/vfio/kernel/standin/fake-device.ts';
 import type { StandinConfig } from '../../harness/vfio/kernel/standin/config.ts';
+import { UsageError } from '../../harness/util/usage-error.ts';
+
+/** The one-line message of the UsageError `fn` must throw. */
+export function usageMessage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a UsageError');
+}
 
 export interface FakePci {
   bdf: string;

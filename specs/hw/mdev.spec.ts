@@ -10,8 +10,7 @@ import { capture, load, probe, type HostContext } from '../../harness/runners/vf
 import { lockDevice } from '../../harness/runners/vfio-host/safety.ts';
 import { normalizeDeviceId, readDevice } from '../../harness/runners/vfio-host/sysfs.ts';
 import { parseInventory } from '../../harness/runners/lab/inventory.ts';
-import { UsageError } from '../../harness/util/usage-error.ts';
-import { fakeMdevSysfs, standin } from './fixtures.ts';
+import { fakeMdevSysfs, standin, usageMessage } from './fixtures.ts';
 
 const U1 = '83b8f4f2-509f-382f-3c1e-e6bfe0fa1001';
 const U2 = '83b8f4f2-509f-382f-3c1e-e6bfe0fa1002';
@@ -34,16 +33,6 @@ function setup() {
   const ctx: HostContext = { libc: s.host.libc, sysfsRoot, lockDir: mkdtempSync(join(tmpdir(), 'mc-lock-')) };
   return { ...s, ctx, sysfsRoot };
 }
-
-const usageMessage = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a UsageError');
-};
 
 test('device ids: mdev:UUID beside PCI addresses, malformed ones refused in one line', () => {
   expect(normalizeDeviceId(`MDEV:${U1.toUpperCase()}`)).toBe(`mdev:${U1}`);

@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capture, load, probe, withDevice, type HostContext } from '../../harness/runners/vfio-host/ops.ts';
 import { lockDevice } from '../../harness/runners/vfio-host/safety.ts';
-import { UsageError } from '../../harness/util/usage-error.ts';
-import { fakeSysfs, standin, VF_A, VF_B } from './fixtures.ts';
+import { fakeSysfs, standin, usageMessage, VF_A, VF_B } from './fixtures.ts';
 
 function setup(fakeB: Parameters<typeof standin>[0][number]['fake'] = {}) {
   const s = standin([{ bdf: VF_A, group: 12, cdev: 3 }, { bdf: VF_B, group: 13, cdev: 4, fake: fakeB }]);
@@ -21,16 +20,6 @@ function setup(fakeB: Parameters<typeof standin>[0][number]['fake'] = {}) {
   const ctx: HostContext = { libc: s.host.libc, sysfsRoot, lockDir: mkdtempSync(join(tmpdir(), 'mc-lock-')) };
   return { ...s, ctx };
 }
-
-const usageMessage = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a UsageError');
-};
 
 test('refuses devices not bound to a VFIO variant driver, before opening anything', () => {
   const { host, ctx } = setup();
