@@ -52,11 +52,14 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroo
 if [ -n "$TSXSEED" ] && [ -d "/host$TSXSEED" ]; then
   mkdir -p /tmp/tsx-seed && cp -a "/host$TSXSEED"/. /tmp/tsx-seed/ 2>/dev/null || say "tsx cache not copied"
 fi
+# a repository under the host's /tmp would vanish under the guest's tmpfs: carry it across with a bind mount
+case "$REPO" in /tmp/*) mkdir -p /mnt/repo && mount -o bind "/host$REPO" /mnt/repo || fail "binding $REPO" ;; esac
 # an empty, writable /root: the host's root home (its shell start-up files, its keys) stays out of the guest
 mount -t proc proc /host/proc && mount -t sysfs sys /host/sys && mount -t devtmpfs dev /host/dev &&
   mount -t tmpfs tmp /host/tmp && mount -t tmpfs run /host/run && mount -t tmpfs -o mode=0700 root /host/root ||
   fail "mounting proc, sys, dev, tmp, run and root over the host's /"
 for d in /tmp/tsx-seed/tsx-*; do [ -d "$d" ] && cp -a "$d" /host/tmp/tsx-0; done
+case "$REPO" in /tmp/*) mkdir -p "/host$REPO" && mount -o bind /mnt/repo "/host$REPO" || fail "binding $REPO back" ;; esac
 AGENT=
 for p in /sys/class/virtio-ports/*; do
   [ "$(cat "$p/name" 2>/dev/null)" = "$PORT" ] && AGENT=/dev/${p##*/}

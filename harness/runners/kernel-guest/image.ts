@@ -225,7 +225,7 @@ function buildImage(src: KernelGuestSources, out: string, log: (s: string) => vo
   files.push({ kind: 'file', path: 'lib/modules/mtty.ko', data: mtty.ko });
   lines.push(`mtty.ko ${MTTY_PARAMS}`);
   files.push({ kind: 'file', path: 'etc/migcompat/modules', data: Buffer.from(lines.join('\n') + '\n') });
-  const dirs = new Set(['proc', 'sys', 'dev', 'tmp', 'host']);
+  const dirs = new Set(['proc', 'sys', 'dev', 'tmp', 'host', 'mnt']);
   for (const f of files) for (let i = f.path.indexOf('/'); i > 0; i = f.path.indexOf('/', i + 1)) dirs.add(f.path.slice(0, i));
   const initrd = cpioNewcGz([...[...dirs].sort().map((d): CpioEntry => ({ kind: 'dir', path: d })), ...files]);
   writeFileSync(join(out, 'initrd.cpio.gz'), initrd);
