@@ -49,7 +49,7 @@ const command: Command = {
     const mdevs = values.mdev ? values.mdev.map(parseMdevSpec) : DEFAULT_MDEVS;
     const image = ensureKernelGuestImage(log);
     const { join } = await import('node:path');
-    const { runDir } = await import('../../report/runDir.ts');
+    const { runDir } = await import('../../util/runDir.ts');
     const dir = join(runDir(), 'kernel-guest');
     log(`booting ${image.kernelRelease} under TCG; console: ${join(dir, 'console.log')}`);
     let guest;
