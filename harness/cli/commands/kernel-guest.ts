@@ -7,6 +7,7 @@
 import type { Command } from '../command.ts';
 import { parseCommandArgs } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
+import type { KernelGuest } from '../../runners/kernel-guest/guest.ts';
 
 const usage = 'migcompat kernel-guest image [--json] | run [--mdev TYPE:UUID]... [--json] -- CMD [ARG...] | shell [--mdev TYPE:UUID]... | lab [--pairs] [--corpus DIR] [--transfer PLAN] [--json]';
 
@@ -107,7 +108,7 @@ const command: Command = {
 };
 
 /** The guest's first two mdevs as two lab hosts over SSH: pairs both ways, and/or a corpus replayed on both. */
-async function lab(guest: import('../../runners/kernel-guest/guest.ts').KernelGuest, dir: string, values: { pairs?: boolean; corpus?: string; transfer?: string; json?: boolean }): Promise<number> {
+async function lab(guest: KernelGuest, dir: string, values: { pairs?: boolean; corpus?: string; transfer?: string; json?: boolean }): Promise<number> {
   const { join } = await import('node:path');
   const { startGuestSshd, guestInventory } = await import('../../runners/kernel-guest/ssh.ts');
   const [a, b] = guest.hello.mdevs;
