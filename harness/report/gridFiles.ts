@@ -2,6 +2,7 @@
 // results/<run-id>/ summary.json, matrix.md, matrix.html and repro/ bundles, plus a line in
 // results/history.jsonl. The Playwright grid reporter (matrix tests on every runner) and
 // `migcompat lab` (hardware lab runs) both write through here, so their grids look alike.
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { Evidence, Outcome, Verdict } from '../oracle/types.ts';
 import { toJson } from '../util/hex.ts';
@@ -12,7 +13,7 @@ import { BUNDLE_RUNNERS, streamHex, timelineDigest, writeBundle, type BundleRunn
 import { previousSummary, readHistory } from './history.ts';
 import { renderHtml } from './html.ts';
 import { summaryMarkdown } from './markdown.ts';
-import { cellStatus, type CaseRecord, type Summary, type TestRecord } from './record.ts';
+import { cellStatus, type CaseRecord, type HistoryLine, type Summary, type TestRecord } from './record.ts';
 import { buildSummary, historyLine } from './summary.ts';
 
 /** What the grid needs to know about a case besides its result. */
@@ -94,23 +95,50 @@ export function writeRunFiles(dir: string, records: CaseRecord[], opts: GridFile
     return opts.replay ? opts.replay(c, bundle) : bundle ? replayCommand(bundle) : null;
   };
   writeFileAtomic(join(dir, 'summary.json'), toJson(summary) + '\n');
-  // known-defect citations link to the repository's docs relative to this run folder, or upstream
-  const citeHref = (link: string) => {
-    const c = parseCitation(link);
-    return 'error' in c ? null : citationHref(c, dir);
-  };
-  writeFileAtomic(join(dir, 'matrix.md'), summaryMarkdown(summary, replay, citeHref));
+  writeFileAtomic(join(dir, 'matrix.md'), summaryMarkdown(summary, replay, citeHrefFrom(dir)));
   const line = historyLine(summary);
-  const shownHistory = [...history.filter((h) => h.runId !== runId), line];
-  writeFileAtomic(join(dir, 'matrix.html'), renderHtml(summary, {
-    replay,
-    reportLink: (c) => (c.reportTestId ? `playwright/index.html#?testId=${encodeURIComponent(c.reportTestId)}` : null),
-    citeHref,
-    history: shownHistory,
-  }));
+  writeMatrixHtml(dir, summary, replay, [...history.filter((h) => h.runId !== runId), line]);
   if (opts.history !== false) appendLine(join(root, 'history.jsonl'), JSON.stringify(line));
   if (opts.history !== false) writeFileAtomic(join(root, 'latest'), runId + '\n');
   return summary;
+}
+
+/** matrix.html of a run; it links the run's other pages (conformance.html) that exist. */
+function writeMatrixHtml(dir: string, summary: Summary, replay: (c: CaseRecord) => string | null, history: HistoryLine[]): void {
+  const links = existsSync(join(dir, 'conformance.html')) ? [{ href: 'conformance.html', text: 'uAPI conformance of this run' }] : [];
+  writeFileAtomic(join(dir, 'matrix.html'), renderHtml(summary, {
+    replay,
+    reportLink: (c) => (c.reportTestId ? `playwright/index.html#?testId=${encodeURIComponent(c.reportTestId)}` : null),
+    citeHref: citeHrefFrom(dir),
+    history,
+    links,
+  }));
+}
+
+/** Known-defect citations link to the repository's docs relative to the run folder, or upstream. */
+function citeHrefFrom(dir: string): (link: string) => string | null {
+  return (link: string) => {
+    const c = parseCitation(link);
+    return 'error' in c ? null : citationHref(c, dir);
+  };
+}
+
+/**
+ * Write matrix.html again from the run's summary.json (a page written later in the same run, like
+ * conformance.html, gets its link). The replay commands are the bundles' default ones.
+ */
+export function rewriteMatrixHtml(dir: string): boolean {
+  let summary: Summary;
+  try {
+    summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
+  } catch {
+    return false;
+  }
+  if (summary.format !== 'migcompat-summary' || !Array.isArray(summary.cases)) return false;
+  const history = readHistory(dirname(dir));
+  const replay = (c: CaseRecord) => (c.artifacts.bundle ? replayCommand(join(dir, c.artifacts.bundle)) : null);
+  writeMatrixHtml(dir, summary, replay, history.some((h) => h.runId === summary.runId) ? history : [...history, historyLine(summary)]);
+  return true;
 }
 
 export interface GridEntry {

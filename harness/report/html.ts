@@ -23,6 +23,8 @@ export interface HtmlOptions {
   /** href of a known defect's citation, relative to the page (null: not a citation) */
   citeHref(link: string): string | null;
   history: HistoryLine[];
+  /** pages of the same run to link from the header (e.g. conformance.html) */
+  links?: { href: string; text: string }[];
 }
 
 function caseChip(c: CaseRecord, changed: boolean, o: HtmlOptions): string {
@@ -142,7 +144,7 @@ export function renderHtml(s: Summary, o: HtmlOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>${CSS}</style></head>
 <body data-run="${esc(s.runId)}">
 <h1>migcompat matrix ${esc(s.matrix.join(', '))}: run ${esc(s.runId)}</h1>
-<div id="counts">${esc(countsLine(s))}</div>
+<div id="counts">${esc(countsLine(s))}</div>${o.links?.length ? `<div class="links">${o.links.map((l) => `<a href="${esc(l.href)}">${esc(l.text)}</a>`).join(' · ')}</div>` : ''}
 <div class="legend">${legend} <span>* known defect</span><span style="outline:3px solid #c00">! unexpected</span><span>● changed since ${esc(s.previousRunId ?? '-')}</span></div>
 <h2>Trend (last ${Math.min(o.history.length, 30)} runs)</h2>${trendSvg(o.history)}
 <div class="bar">

@@ -1,4 +1,5 @@
 // `migcompat replay BUNDLE [--json]`: rerun one case from a repro bundle (harness/report/bundle.ts)
+// (a fuzz or conformance bundle reruns its property or its command sequence instead)
 // on the runner it names (sim by default, with the revision profiles it snapshotted; qemu; vfio-host
 // on the VFs its case names), print the verdict and the timeline. Exit 1 when the verdict differs
 // from the bundle's: outcome, errno, stage and reason on sim; outcome, errno and stage on the other
@@ -27,6 +28,8 @@ const replay: Command = {
     const differs = values['current-profiles'] || runner !== 'sim' ? [] : installSnapshots(bundle.profiles, path);
     // a fuzz bundle reruns its property from seed and path (harness/fuzz/replay.ts)
     if (bundle.extra?.fuzz) return (await import('../../fuzz/replay.ts')).replayFuzzCommand(bundle, values.json === true);
+    // a conformance bundle reruns its command sequence (harness/conformance/replay.ts)
+    if (bundle.extra?.conformance) return (await import('../../conformance/replay.ts')).replayConformance(bundle, path, values.json === true);
     const { runAndJudge, runAndJudgeWith, compactTimeline } = await import('../../matrix/caseRun.ts');
     const { toJson } = await import('../../util/hex.ts');
     let result: Awaited<ReturnType<typeof runAndJudgeWith>>;
