@@ -12,7 +12,7 @@ import type { FindingsLedger, PropertyName, Violation } from './findings.ts';
 import { applyMutation, describeMutation, diffBytes, drawMutation, familyCount, mutatedField, mutationToJson, type Mutation } from './mutations.ts';
 import type { FuzzOutcome, SensitivityTable } from './sensitivity.ts';
 import type { FuzzTarget, SourceStream, StreamCheck } from './target.ts';
-import { newModel, uapiCommandArbs, UapiViolation, type UapiReal } from './uapiCommands.ts';
+import { newModel, openSession, uapiCommandArbs, UapiViolation, type UapiReal } from './uapiCommands.ts';
 
 export interface RunOptions {
   seed: number;
@@ -330,7 +330,7 @@ export function configProperty(t: FuzzTarget, o: RunOptions, ledger: FindingsLed
   return finish('config', o, c, t0, check(prop, o), ledger);
 }
 
-// ---- property 4: uAPI command sequences ----
+// ---- property 4: uAPI command sequences, judged by the conformance clauses ----
 export function uapiProperty(t: FuzzTarget, o: RunOptions, ledger: FindingsLedger, maxCommands = 30): PropertyResult {
   const t0 = Date.now();
   const open = t.openDevice;
@@ -340,10 +340,23 @@ export function uapiProperty(t: FuzzTarget, o: RunOptions, ledger: FindingsLedge
   const prop = fc.property(fc.constantFrom(...t.revisions.map((rev) => ({ rev }))), cmds, ({ rev }, seq) => {
     if (!c.failing) tick(c, o);
     const d = open.call(t, rev);
-    const flags = d.dev.migrationFlags();
-    if (!flags.ok) throw new Error(`${rev}: GET MIGRATION failed ${flags.errno}`);
+    let dev = d.dev;
+    const handle = {
+      get dev() {
+        return dev;
+      },
+      reopen() {
+        dev = d.reopen();
+        return dev;
+      },
+      close() {
+        dev.close();
+      },
+    };
+    const session = openSession(handle);
+    if (session.monitor.flags === null) throw new Error(`${rev}: GET MIGRATION failed ${session.steps[0]?.res}`);
     const real: UapiReal = {
-      revision: rev, dev: d.dev, reopen: d.reopen, fds: new Map(),
+      revision: rev, session,
       onKnown: (kind, detail) => {
         if (!ledger.isKnown('uapi', kind, rev)) return false;
         ledger.add({ property: 'uapi', kind, revision: rev, detail, minimal: { revision: rev } });
@@ -351,7 +364,7 @@ export function uapiProperty(t: FuzzTarget, o: RunOptions, ledger: FindingsLedge
       },
     };
     try {
-      fc.modelRun(() => ({ model: newModel(flags.value), real }), seq);
+      fc.modelRun(() => ({ model: newModel(), real }), seq);
     } catch (e) {
       if (e instanceof UapiViolation) c.failing = true;
       throw e;

@@ -11,7 +11,7 @@ import { DEFAULT_DEVICE, DEVICE_IDS, type DeviceConfig } from '../../harness/dev
 import { FIELDS_V1, FIELDS_V2, fieldByName, readField, writeField } from '../../harness/fuzz/streamFields.ts';
 import { applyMutation, mutatedField, mutationFromJson, mutationToJson, type Mutation } from '../../harness/fuzz/mutations.ts';
 import { acceptanceRuleFor, mustRefuse } from '../../harness/fuzz/checkedFields.ts';
-import { modelSet } from '../../harness/fuzz/uapiModel.ts';
+import { textPath } from '../../harness/conformance/uapiText.ts';
 import { FindingsLedger, loadRegistry } from '../../harness/fuzz/findings.ts';
 import { streamProperty, transferProperty, chunksOf } from '../../harness/fuzz/properties.ts';
 import { SensitivityTable, writeSensitivity } from '../../harness/fuzz/sensitivity.ts';
@@ -78,10 +78,10 @@ test('must-refuse oracle follows the match check per revision family', () => {
 });
 
 // docs/reference.md#resolved-paths
-test('uAPI model resolves the core\'s paths from the arc list alone', () => {
+test('the uAPI text resolves the core\'s paths from the arc list alone', () => {
   const path = (a: MigState, b: MigState, f: number) => {
-    const r = modelSet(a, b, f);
-    return r.ok ? r.path.join('>') + (r.opensFd ? ' +fd' : '') : r.errno;
+    const r = textPath(a, b, f);
+    return r.ok ? r.path.join('>') + (r.opensFd ? ' +fd' : '') : 'EINVAL';
   };
   for (const f of [0x1, 0x5]) {
     expect(path('RUNNING', 'STOP_COPY', f)).toBe('RUNNING>STOP>STOP_COPY +fd');
