@@ -9,7 +9,7 @@ const workers = Number(process.env.MIGCOMPAT_WORKERS ?? 2);
 // Under `npm test` the QEMU project waits for every other project: two TCG guests want both cores,
 // and QEMU 7.2's dirty-page race under TCG shows up under CPU contention (docs/qemu-runner.md).
 const underNpmTest = process.env.npm_lifecycle_event === 'test';
-const beforeQemu = underNpmTest ? ['setup', 'formats', 'engine', 'sim', 'report', 'fuzz', 'hw', 'ktree', 'layering'] : [];
+const beforeQemu = underNpmTest ? ['setup', 'formats', 'engine', 'sim', 'report', 'fuzz', 'hw', 'ktree', 'layering', 'conformance'] : [];
 // The kernel guest is a TCG guest too: it runs after the QEMU project, never beside it.
 const beforeKernel = underNpmTest ? [...beforeQemu, 'qemu'] : [];
 
@@ -53,5 +53,7 @@ export default defineConfig({
     { name: 'layering', testMatch: 'layering/**/*.spec.ts' },
     // a real kernel: Debian's kernel in a TCG guest with mtty, migcompat running inside (one boot, tests in order)
     { name: 'kernel', testMatch: 'kernel/**/*.spec.ts', timeout: 600_000, retries: 0, fullyParallel: false, dependencies: beforeKernel },
+    // the VFIO migration uAPI contract: every clause can fail, the released table, the CLI, the stand-in
+    { name: 'conformance', testMatch: 'conformance/**/*.spec.ts', timeout: 120_000 },
   ],
 });

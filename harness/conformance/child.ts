@@ -22,6 +22,8 @@ export interface ChildRequest {
   contract: string;
   clauses: string[];
   peers: string[];
+  /** real code: the library behind the id (registered here, as the ktree runner's child does) */
+  lib?: string;
   /** instead of clauses: run this sequence and report its steps */
   sequence?: { clause: string; cmds: Cmd[] };
 }
@@ -30,8 +32,13 @@ const say = (tag: string, v: unknown) => process.stdout.write(`@${tag} ${typeof 
 
 async function subjectFor(req: ChildRequest): Promise<Subject> {
   if (req.kind === 'kernel') return (await import('./kernelSubject.ts')).kernelSubject(req.subject, req.peers);
-  const { loadRevision } = await import('../drivers/registry.ts');
+  const { loadRevision, registerRevision } = await import('../drivers/registry.ts');
   const { revisionSubject } = await import('./subject.ts');
+  if (req.lib) {
+    const { KtreeDriver } = await import('../ktree/driver.ts');
+    const lib = req.lib;
+    registerRevision({ id: req.subject, title: `real driver code (${lib})`, kernel: '', kind: 'external', source: lib, bind: (ctx) => new KtreeDriver(req.subject, lib, ctx) }, { replace: true });
+  }
   return { ...revisionSubject(loadRevision(req.subject)), kind: 'ktree' };
 }
 

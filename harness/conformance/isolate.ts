@@ -127,7 +127,7 @@ export async function runSubjectInChild(spec: Extract<SubjectSpec, { where: 'chi
   const out: ChildRunResult = { title: spec.id, flags: null, results: [] };
   let rest = clauses;
   while (rest.length) {
-    const a = await attempt({ subject: spec.id, kind: spec.kind, contract: o.contract, clauses: rest, peers: o.peers }, callMs);
+    const a = await attempt({ subject: spec.id, kind: spec.kind, lib: spec.lib, contract: o.contract, clauses: rest, peers: o.peers }, callMs);
     if (a.end.fatal) {
       if (a.end.fatal.usage) throw new UsageError(a.end.fatal.message);
       out.error = a.end.fatal.message;
@@ -171,7 +171,7 @@ function notRun(clause: string, subject: string, detail: string): ClauseResult {
 export async function runSequenceInChild(spec: Extract<SubjectSpec, { where: 'child' }>, clause: string, cmds: Cmd[],
   o: { contract: string; peers: string[]; callMs?: number }): Promise<{ steps: Step[]; hung: boolean; error?: string }> {
   const callMs = callLimitMs(o.callMs);
-  const a = await attempt({ subject: spec.id, kind: spec.kind, contract: o.contract, clauses: [], peers: o.peers, sequence: { clause, cmds } }, callMs);
+  const a = await attempt({ subject: spec.id, kind: spec.kind, lib: spec.lib, contract: o.contract, clauses: [], peers: o.peers, sequence: { clause, cmds } }, callMs);
   if (a.end.fatal?.usage) throw new UsageError(a.end.fatal.message);
   if (a.sequence) return { steps: a.sequence, hung: false };
   if (a.end.timedOut && a.title !== null && a.current?.pending) {

@@ -8,7 +8,7 @@ import { revisionSubject, type Subject } from './subject.ts';
 
 export type SubjectSpec =
   | { id: string; where: 'here'; subject: Subject }
-  | { id: string; where: 'child'; kind: 'ktree' | 'kernel' };
+  | { id: string; where: 'child'; kind: 'ktree' | 'kernel'; lib?: string };
 
 const BDF_RE = /^([0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
 const MDEV_RE = /^mdev:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -25,7 +25,7 @@ export function resolveSubject(id: string): SubjectSpec {
   const dev = kernelDeviceId(id);
   if (dev) return { id: dev, where: 'child', kind: 'kernel' };
   const rev = loadRevision(id);
-  if (rev.childLib || rev.id.startsWith('ktree:')) return { id: rev.id, where: 'child', kind: 'ktree' };
+  if (rev.childLib || rev.id.startsWith('ktree:')) return { id: rev.id, where: 'child', kind: 'ktree', ...(rev.childLib ? { lib: rev.childLib } : {}) };
   return { id: rev.id, where: 'here', subject: revisionSubject(rev) };
 }
 

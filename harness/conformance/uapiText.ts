@@ -1,6 +1,7 @@
 // The migration state machine as the uAPI text (linux/vfio.h) states it, written from the prose and
 // not from the core's next-step table (harness/vfio/fsm.ts), so the clauses judge the core too.
-// Paths: the arcs the text lists, shortest first, no saving-group state inside a path; optional
+// Paths: the arcs the text lists, shortest first, no saving-group state inside a path (but for moves
+// within the group a path starts with, which keep its session); optional
 // states the device does not advertise behave as their running counterparts; arcs touching the
 // PRE_COPY states are gone when PRE_COPY is not advertised; STOP_COPY→PRE_COPY(_P2P) is refused.
 import { MIG_FLAG, type MigState } from '../vfio/types.ts';
@@ -87,13 +88,17 @@ function resolve(cur: MigState, target: MigState, flags: number): TextStep {
   const prev = new Map<MigState, MigState>();
   const queue: MigState[] = [cur];
   const seen = new Set<MigState>([cur]);
+  // states reached from a saving-group start without leaving the group: moving inside the group
+  // keeps its one session, so those may lead on (PRE_COPY→PRE_COPY_P2P→STOP_COPY)
+  const inGroup = new Set<MigState>(SAVING.has(cur) ? [cur] : []);
   while (queue.length) {
     const s = queue.shift()!;
-    if (s !== cur && SAVING.has(s)) continue; // a saving-group state may only start or end a path
+    if (s !== cur && SAVING.has(s) && !inGroup.has(s)) continue; // otherwise a saving-group state only ends a path
     for (const n of arcs.get(s) ?? []) {
       if (seen.has(n)) continue;
       seen.add(n);
       prev.set(n, s);
+      if (inGroup.has(s) && SAVING.has(n)) inGroup.add(n);
       if (n === target) {
         const path: MigState[] = [n];
         for (let p = prev.get(n); p !== undefined; p = prev.get(p)) path.unshift(p);
