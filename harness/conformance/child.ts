@@ -22,6 +22,8 @@ export interface ChildRequest {
   contract: string;
   clauses: string[];
   peers: string[];
+  /** command sequences whose last call never returned in an earlier child: not made again */
+  hungBefore?: { cmds: Cmd[]; why: string }[];
   /** real code: the library behind the id (registered here, as the ktree runner's child does) */
   lib?: string;
   /** instead of clauses: run this sequence and report its steps */
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
   let run: SubjectRun;
   try {
     const subject = await subjectFor(req);
-    run = startSubject(subject, { onExec: (cmd, i) => say('exec', { i, cmd }), onStep: (step, i) => say('step', { i, step }) });
+    run = startSubject(subject, { onExec: (cmd, i) => say('exec', { i, cmd }), onStep: (step, i) => say('step', { i, step }), hungBefore: req.hungBefore });
     say('subject', { title: subject.title, flags: run.flags, reprobes: subject.reprobes });
   } catch (e) {
     say('fatal', { usage: e instanceof UsageError, message: (e as Error).message });

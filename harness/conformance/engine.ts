@@ -58,11 +58,12 @@ export interface SubjectRun {
   /** called before and after each command (a child process streams them: isolate.ts) */
   onExec?: SessionOptions['onExec'];
   onStep?: SessionOptions['onStep'];
+  hungBefore?: SessionOptions['hungBefore'];
   /** shrink evidence (default: when the subject re-probes, so a sequence replays alike) */
   shrink?: boolean;
 }
 
-export function startSubject(subject: Subject, o: Pick<SubjectRun, 'onExec' | 'onStep' | 'shrink'> = {}): SubjectRun {
+export function startSubject(subject: Subject, o: Pick<SubjectRun, 'onExec' | 'onStep' | 'hungBefore' | 'shrink'> = {}): SubjectRun {
   const run: SubjectRun = { subject, flags: null, flagsError: null, ...o };
   const h = subject.fresh();
   try {
@@ -78,7 +79,7 @@ export function startSubject(subject: Subject, o: Pick<SubjectRun, 'onExec' | 'o
 /** Run a command list on a fresh device, judged; stops at the first violation of `clause` or a hang. */
 export function runSequence(run: SubjectRun, clause: string | null, cmds: readonly Cmd[]): Session {
   const h = run.subject.fresh();
-  const s = new Session(h, { stopOn: clause ?? undefined, onExec: run.onExec, onStep: run.onStep, monitor: new Monitor() });
+  const s = new Session(h, { stopOn: clause ?? undefined, onExec: run.onExec, onStep: run.onStep, hungBefore: run.hungBefore, monitor: new Monitor() });
   // labels as the list numbered them → labels this run handed out
   const label = new Map<number, number>();
   let opened = 0;
@@ -132,7 +133,7 @@ export function runClause(run: SubjectRun, clause: Clause, checks: ReadonlyMap<s
     clause, subject: run.subject, params: clause.check.params, flags, states,
     scenario(label, body) {
       const h = run.subject.fresh();
-      const s = new Session(h, { stopOn: clause.id, onExec: run.onExec, onStep: run.onStep });
+      const s = new Session(h, { stopOn: clause.id, onExec: run.onExec, onStep: run.onStep, hungBefore: run.hungBefore });
       let kind: ScenarioKind = 'pass';
       let why: string | undefined;
       try {
@@ -212,7 +213,7 @@ function runFlagsOnly(run: SubjectRun, res: ClauseResult, done: (v: VerdictKind,
 /** A whole stream of the subject's device: STOP_COPY from RUNNING, one big read to the end. */
 function saveOnce(run: SubjectRun): string | { error: string } {
   const h = run.subject.fresh();
-  const s = new Session(h, { onExec: run.onExec, onStep: run.onStep });
+  const s = new Session(h, { onExec: run.onExec, onStep: run.onStep, hungBefore: run.hungBefore });
   try {
     const st = s.set('STOP_COPY');
     if (st.res !== 'ok' || st.opened === undefined) return { error: `SET STOP_COPY: ${st.res}${st.opened === undefined ? ', no data_fd' : ''}` };

@@ -1,10 +1,10 @@
 // Parent side of an isolated conformance run: real driver code and kernel devices run the engine in
 // a child process (child.ts), which reports every command before and after it runs. A command that
 // does not come back within the call limit never returns as far as the contract is concerned: the
-// clause in progress is `hang`, with the sequence up to that call (real code cannot be stopped from
-// inside, so the child is killed, by its pid). A crash is `error` for that clause. Real code goes on
-// in a fresh child; a kernel device that hung is left alone (it holds its state mutex), and the
-// clauses not yet run are reported as not run.
+// call is a hang, with the sequence up to it (real code cannot be stopped from inside, so the child
+// is killed, by its pid); the monitor charges it to the clauses it breaks, as it does in process.
+// A crash is `error` for that clause. Real code goes on in a fresh child; a kernel device that hung
+// is left alone (it holds its state mutex), and the clauses not yet run are reported as not run.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { UsageError } from '../util/usage-error.ts';
 import type { ChildRequest } from './child.ts';
 import type { Cmd } from './commands.ts';
-import type { Step } from './monitor.ts';
+import { Monitor, type Step } from './monitor.ts';
 import type { SubjectSpec } from './subjects.ts';
 import type { ClauseResult } from './verdict.ts';
 
@@ -120,14 +120,31 @@ function endReason(a: Attempt, callMs: number): string {
   return `the child exited with ${a.end.code}: ${lastLine(a.end.stderr)}`;
 }
 
-/** Run clauses on a subject in child processes; a hang or a crash costs only the clause in progress. */
+/** Which clauses the monitor charges a call that never returns to (set-returns, a blocked arc). */
+function hangClauses(steps: Step[]): Set<string> {
+  const m = new Monitor();
+  const out = new Set<string>();
+  for (const st of steps) for (const v of m.observe(st)) if (v.hang) out.add(v.clause);
+  return out;
+}
+
+/** Most hangs one subject may show before its run is called off (each costs a child and the call limit). */
+const MAX_HANGS = 16;
+
+/**
+ * Run clauses on a subject in child processes. A call that never returns kills the child; real code
+ * then runs the same clause again in a fresh child that does not make that call again but records
+ * it as the hang it was, so the monitor charges it to the clauses it breaks (as it does in process)
+ * and the clause's other scenarios still run. A kernel device stuck in a call is left alone.
+ */
 export async function runSubjectInChild(spec: Extract<SubjectSpec, { where: 'child' }>, clauses: string[],
   o: { contract: string; peers: string[]; callMs?: number }): Promise<ChildRunResult> {
   const callMs = callLimitMs(o.callMs);
   const out: ChildRunResult = { title: spec.id, flags: null, results: [] };
+  const hungBefore: { cmds: Cmd[]; why: string }[] = [];
   let rest = clauses;
   while (rest.length) {
-    const a = await attempt({ subject: spec.id, kind: spec.kind, lib: spec.lib, contract: o.contract, clauses: rest, peers: o.peers }, callMs);
+    const a = await attempt({ subject: spec.id, kind: spec.kind, lib: spec.lib, contract: o.contract, clauses: rest, peers: o.peers, hungBefore }, callMs);
     if (a.end.fatal) {
       if (a.end.fatal.usage) throw new UsageError(a.end.fatal.message);
       out.error = a.end.fatal.message;
@@ -138,23 +155,33 @@ export async function runSubjectInChild(spec: Extract<SubjectSpec, { where: 'chi
     rest = rest.slice(a.results.length);
     if (!rest.length) break;
     const why = out.error ?? endReason(a, callMs);
-    const cur = a.current && a.current.clause === rest[0] ? a.current : null;
-    if (cur && a.end.timedOut && cur.pending) {
-      const steps = [...cur.steps.filter(Boolean), { cmd: cur.pending, res: 'HANG', hang: { where: `${spec.id}: ${why}`, arcs: [] } } satisfies Step];
-      out.results.push({
-        clause: rest[0], subject: spec.id, verdict: 'hang', detail: `${describe(cur.pending)} never returned (${why}; the child was killed)`,
-        scenarios: 1, failing: ['(in progress)'], notes: [], ms: callMs,
-        evidence: { scenario: '(in progress when the call hung)', steps, at: steps.length - 1, violation: { clause: rest[0], detail: `the call never returned (${why})`, hang: { where: why, arcs: [] } }, shrunkFrom: steps.length },
-      });
-    } else {
-      out.results.push(notRun(rest[0], spec.id, `the run stopped in this clause: ${why}`));
+    if (a.title === null) {
+      // the subject never came up: nothing can run
+      for (const c of rest) out.results.push(notRun(c, spec.id, why));
+      out.error ??= why;
+      break;
     }
-    rest = rest.slice(1);
-    if (a.title === null || (spec.kind === 'kernel' && a.end.timedOut)) {
-      // nothing more can run: the subject never came up, or a kernel device is stuck in the call
-      const what = a.title === null ? why : `not run: the device stopped answering in ${out.results[out.results.length - 1].clause}`;
-      for (const c of rest) out.results.push(notRun(c, spec.id, what));
-      if (a.title === null) out.error ??= why;
+    const cur = a.current && a.current.clause === rest[0] ? a.current : null;
+    if (!(cur && a.end.timedOut && cur.pending)) {
+      // a crash: the clause in progress is lost, the others go on in a fresh child
+      out.results.push(notRun(rest[0], spec.id, `the run stopped in this clause: ${why}`));
+      rest = rest.slice(1);
+      continue;
+    }
+    const steps: Step[] = [...cur.steps.filter(Boolean), { cmd: cur.pending, res: 'HANG', hang: { where: `${why}; the child was killed`, arcs: [] } }];
+    if (spec.kind === 'kernel') {
+      // the device holds its state mutex in that call: charge the hang, run nothing more on it
+      const charged = hangClauses(steps).has(rest[0]);
+      out.results.push(charged
+        ? { clause: rest[0], subject: spec.id, verdict: 'hang', detail: `${describe(cur.pending)} never returned (${why})`, scenarios: 1, failing: ['(in progress)'], notes: [], ms: callMs,
+          evidence: { scenario: '(in progress when the call hung)', steps, at: steps.length - 1, violation: { clause: rest[0], detail: `the call never returned (${why})`, hang: steps.at(-1)!.hang }, shrunkFrom: steps.length } }
+        : notRun(rest[0], spec.id, `${describe(cur.pending)} never returned in this clause's set-up (${why}); the device no longer answers`));
+      for (const c of rest.slice(1)) out.results.push(notRun(c, spec.id, `not run: the device stopped answering in ${rest[0]}`));
+      break;
+    }
+    hungBefore.push({ cmds: steps.map((x) => x.cmd), why });
+    if (hungBefore.length > MAX_HANGS) {
+      for (const c of rest) out.results.push(notRun(c, spec.id, `more than ${MAX_HANGS} calls never returned; the run was called off`));
       break;
     }
   }

@@ -31,6 +31,11 @@ export interface SessionOptions {
   onExec?(cmd: Cmd, index: number): void;
   /** called after each command with its step */
   onStep?(step: Step, index: number): void;
+  /**
+   * Sequences already known to end in a call that never returns (an earlier child process was
+   * killed in them): their last call is not made again, it is recorded as the hang it was.
+   */
+  hungBefore?: readonly { cmds: Cmd[]; why: string }[];
   monitor?: Monitor;
 }
 
@@ -58,14 +63,20 @@ export class Session {
   /** Execute one command; returns its step. Throws SequenceEnd on a hang or on the stop clause. */
   exec(cmd: Cmd): Step {
     if (this.hung) throw new SequenceEnd('hang');
-    this.o.onExec?.(cmd, this.steps.length);
     let step: Step;
-    try {
-      step = this.call(cmd);
-    } catch (e) {
-      if (!(e instanceof HangError)) throw e;
-      step = { cmd, res: 'HANG', hang: { where: e.where, arcs: [...e.arcs] } };
+    const known = this.o.hungBefore?.length ? this.knownHang(cmd) : null;
+    if (known) {
+      step = { cmd, res: 'HANG', hang: { where: known, arcs: [] } };
       this.hung = true;
+    } else {
+      this.o.onExec?.(cmd, this.steps.length);
+      try {
+        step = this.call(cmd);
+      } catch (e) {
+        if (!(e instanceof HangError)) throw e;
+        step = { cmd, res: 'HANG', hang: { where: e.where, arcs: [...e.arcs] } };
+        this.hung = true;
+      }
     }
     this.steps.push(step);
     const at = this.steps.length - 1;
@@ -75,6 +86,13 @@ export class Session {
     if (this.hung) throw new SequenceEnd('hang');
     if (this.o.stopOn && vs.some((v) => v.clause === this.o.stopOn)) throw new SequenceEnd('violation');
     return step;
+  }
+
+  /** Whether this sequence plus `cmd` is one that never returned before. */
+  private knownHang(cmd: Cmd): string | null {
+    const key = JSON.stringify([...this.steps.map((x) => x.cmd), cmd]);
+    const h = this.o.hungBefore!.find((p) => JSON.stringify(p.cmds) === key);
+    return h ? `${h.why} (an earlier process, killed; the call is not made again)` : null;
   }
 
   private stateNow(): string {
