@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { parseCitation } from '../util/citations.ts';
 import { UsageError } from '../util/usage-error.ts';
 import { MIG_FLAG, MIG_STATE_NAMES, type MigState } from '../vfio/types.ts';
 
@@ -48,7 +49,6 @@ export interface Contract {
 export type ParamCheck = (params: Record<string, unknown>) => void;
 
 const ID_RE = /^[a-z][a-z0-9-]*$/;
-const COMMIT_RE = /^commit [0-9a-f]{12,40} \(v\d+\.\d+(?:\.\d+)?(?:-rc\d+)?\)$/;
 const VERSION_RE = /^v\d+\.\d+(?:\.\d+)?$/;
 
 export function loadContract(file = DEFAULT_CONTRACT, checks?: ReadonlyMap<string, ParamCheck>): Contract {
@@ -83,7 +83,8 @@ export function parseContract(doc: unknown, file: string, checks?: ReadonlyMap<s
     if (!src || typeof src !== 'object') bad('source', 'a mapping with header, since, commit', src);
     if (typeof src!.header !== 'string' || !src!.header) bad('source.header', 'the linux/vfio.h comment it comes from', src!.header);
     if (typeof src!.since !== 'string' || !VERSION_RE.test(src!.since)) bad('source.since', 'a kernel version like v6.2', src!.since);
-    if (typeof src!.commit !== 'string' || !COMMIT_RE.test(src!.commit)) bad('source.commit', "'commit <12-40 hex> (vX.Y)'", src!.commit);
+    const commit = typeof src!.commit === 'string' ? parseCitation(src!.commit) : null;
+    if (!commit || 'error' in commit || commit.kind !== 'commit') bad('source.commit', "'commit <12-40 hex> (vX.Y)'", src!.commit);
     const ap = (c.applies ?? {}) as Record<string, unknown>;
     const states = ap.states ?? 'all';
     if (states !== 'all' && (!Array.isArray(states) || !states.every((s) => MIG_STATE_NAMES.includes(s as MigState)))) {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import YAML from 'yaml';
+import { citationHref, parseCitation } from '../util/citations.ts';
 import { UsageError } from '../util/usage-error.ts';
 import { CONFORMANCE_DIR } from './contract.ts';
 import type { VerdictKind } from './verdict.ts';
@@ -25,7 +26,11 @@ export interface KnownViolation {
 /** How a cell relates to the declarations (the matrix's words): as the contract wants, declared, or red. */
 export type CellStatus = 'expected' | 'known' | 'unexpected' | 'fixed' | 'error';
 
-export const REFERENCE_RE = /^(commit [0-9a-f]{12,40} \(v\d+\.\d+(?:\.\d+)?(?:-rc\d+)?\)|lore [^\s@<>]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$/;
+/** An upstream reference: a commit with the kernel it landed in, or a lore message id. */
+export function isUpstreamReference(ref: string): boolean {
+  const c = parseCitation(ref);
+  return !('error' in c) && (c.kind === 'commit' || c.kind === 'lore');
+}
 
 export function loadKnown(file = DEFAULT_KNOWN, clauseIds?: ReadonlySet<string>): KnownViolation[] {
   let doc: unknown;
@@ -55,7 +60,7 @@ export function loadKnown(file = DEFAULT_KNOWN, clauseIds?: ReadonlySet<string>)
     }
     if (k.verdict !== 'violated' && k.verdict !== 'hang') bad('verdict', 'violated or hang');
     if (typeof k.description !== 'string' || !k.description.trim() || k.description.trim().includes('\n')) bad('description', 'one line of text');
-    if (typeof k.reference !== 'string' || !REFERENCE_RE.test(k.reference)) bad('reference', "'commit <12-40 hex> (vX.Y)' or 'lore <message-id>'");
+    if (typeof k.reference !== 'string' || !isUpstreamReference(k.reference)) bad('reference', "'commit <12-40 hex> (vX.Y)' or 'lore <message-id>'");
     return { ...(k as unknown as KnownViolation), description: (k.description as string).trim() };
   });
 }
@@ -76,10 +81,8 @@ export function cellStatus(verdict: VerdictKind, k: KnownViolation | undefined):
 
 export const isRedStatus = (s: CellStatus): boolean => s === 'unexpected' || s === 'fixed' || s === 'error';
 
-/** The link a report shows for a reference. */
-export function referenceHref(ref: string): string {
-  const c = /^commit ([0-9a-f]+)/.exec(ref);
-  if (c) return `https://git.kernel.org/linus/${c[1]}`;
-  const l = /^lore (\S+)$/.exec(ref);
-  return l ? `https://lore.kernel.org/r/${encodeURIComponent(l[1]).replace(/%40/g, '@')}` : '';
+/** The link a report in `fromDir` shows for a reference. */
+export function referenceHref(ref: string, fromDir: string): string {
+  const c = parseCitation(ref);
+  return 'error' in c ? '' : citationHref(c, fromDir);
 }

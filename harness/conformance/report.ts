@@ -94,7 +94,7 @@ export function writeConformanceFiles(dir: string, r: ConformanceResult, o: { kn
   };
   writeFileAtomic(join(dir, 'conformance.json'), toJson(report) + '\n');
   writeFileAtomic(join(dir, 'conformance.md'), conformanceMarkdown(report));
-  writeFileAtomic(join(dir, 'conformance.html'), conformanceHtml(report, { matrixLink: existsSync(join(dir, 'matrix.html')) }));
+  writeFileAtomic(join(dir, 'conformance.html'), conformanceHtml(report, { matrixLink: existsSync(join(dir, 'matrix.html')), dir }));
   // a matrix of the same run links its page to this one
   if (existsSync(join(dir, 'summary.json'))) rewriteMatrixHtml(dir);
   return report;
@@ -177,9 +177,9 @@ document.addEventListener('click', function(e){
 });
 `;
 
-function cellHtml(r: ConformanceReport, c: CellReport): string {
+function cellHtml(r: ConformanceReport, c: CellReport, dir: string): string {
   const cl = r.clauses.find((x) => x.id === c.clause)!;
-  const known = c.known ? `<div>known violation <b>${esc(c.known.id)}</b>: ${esc(c.known.description)} (<a href="${esc(referenceHref(c.known.reference))}">${esc(c.known.reference)}</a>)</div>` : '';
+  const known = c.known ? `<div>known violation <b>${esc(c.known.id)}</b>: ${esc(c.known.description)} (<a href="${esc(referenceHref(c.known.reference, dir))}">${esc(c.known.reference)}</a>)</div>` : '';
   const seq = c.sequence ? `<div>scenario: ${esc(c.evidence?.scenario ?? '')}</div><pre class="seq">${esc(c.sequence.join('\n'))}</pre>` : '';
   const detail = `<div class="detail"><div><b>${esc(c.clause)}</b> on <b>${esc(c.subject)}</b>: ${VERDICT_MARK[c.verdict]} ${esc(c.verdict)} (${esc(c.status)})</div>` +
     `<div>${esc(cl.title)}</div><div class="why">${esc(c.detail)}</div>${known}${seq}` +
@@ -190,12 +190,12 @@ function cellHtml(r: ConformanceReport, c: CellReport): string {
     `title="${esc(`${c.clause} on ${c.subject}: ${c.verdict}: ${c.detail}`)}">${esc(cellMark(c))}${detail}</td>`;
 }
 
-export function conformanceHtml(r: ConformanceReport, o: { matrixLink?: boolean } = {}): string {
+export function conformanceHtml(r: ConformanceReport, o: { matrixLink?: boolean; dir?: string } = {}): string {
   const head = `<tr><th>clause</th><th>binds</th>${r.subjects.map((s) => `<th title="${esc(s.title)}">${esc(short(s.id))}</th>`).join('')}</tr>`;
   const rows = r.clauses.map((cl) => `<tr><th class="c" title="${esc(cl.statement)}">${esc(cl.id)}</th><td>${cl.binds}</td>` +
     r.subjects.map((s) => {
       const c = cellOf(r, cl.id, s.id);
-      return c ? cellHtml(r, c) : '<td></td>';
+      return c ? cellHtml(r, c, o.dir ?? '.') : '<td></td>';
     }).join('') + '</tr>').join('\n');
   const legend = (['holds', 'violated', 'hang', 'na', 'error'] as const).map((v) => `<span class="v-${v}">${VERDICT_MARK[v]} ${v === 'na' ? 'does not apply' : v}</span>`).join('');
   const matrix = o.matrixLink ? ' <a href="matrix.html">matrix of this run</a>' : '';
