@@ -100,9 +100,10 @@ export function writeConformanceFiles(dir: string, r: ConformanceResult, o: { kn
   return report;
 }
 
-export function countsText(r: Pick<ConformanceReport, 'counts' | 'clauses' | 'subjects' | 'ok'>): string {
+export function countsText(r: Pick<ConformanceReport, 'counts' | 'clauses' | 'subjects' | 'ok'>, words = false): string {
   const c = r.counts;
-  return `${r.clauses.length} clauses × ${r.subjects.length} revisions: ${c.holds} ✓, ${c.violated} ✗, ${c.hang} ⧖, ${c.na} —` +
+  const verdicts = words ? `${c.holds} hold, ${c.violated} violated, ${c.hang} hang, ${c.na} do not apply` : `${c.holds} ✓, ${c.violated} ✗, ${c.hang} ⧖, ${c.na} —`;
+  return `${r.clauses.length} clauses × ${r.subjects.length} revisions: ${verdicts}` +
     `${c.error ? `, ${c.error} error` : ''}; ${c.known} known, ${c.unexpected} unexpected, ${c.fixed} fixed: ${r.ok ? 'OK' : 'FAILED'}`;
 }
 
@@ -165,7 +166,7 @@ table.conf{border-collapse:collapse}.conf th,.conf td{border:1px solid #ccc;padd
 .s-unexpected,.s-fixed,.s-error{outline:3px solid #c00;outline-offset:-3px}.s-known{outline:2px dashed #8a6d00;outline-offset:-2px}
 .detail{display:none}#panel{position:fixed;right:12px;bottom:12px;width:560px;max-height:55vh;overflow:auto;background:#fffbe6;border:1px solid #bba;padding:8px;box-shadow:0 2px 8px #0003;display:none}
 #panel .detail{display:block}pre{background:#f5f5f5;padding:4px;white-space:pre-wrap}code{background:#eee;padding:0 3px;word-break:break-all}
-.legend span{padding:1px 6px;margin-right:4px}
+.legend span{padding:1px 6px;margin-right:4px}svg.hourglass{vertical-align:-1px}
 `;
 
 const SCRIPT = `
@@ -177,17 +178,21 @@ document.addEventListener('click', function(e){
 });
 `;
 
+/** ⧖ is missing from common fonts (Debian's chromium draws a box): the page draws an hourglass. */
+const HOURGLASS = '<svg class="hourglass" width="9" height="12" viewBox="0 0 9 12" role="img" aria-label="⧖"><path d="M0 0h9L0 12h9z" fill="currentColor"/></svg>';
+const markHtml = (c: Pick<CellReport, 'verdict' | 'status'>): string => (c.verdict === 'hang' ? HOURGLASS + esc(cellMark(c).slice(1)) : esc(cellMark(c)));
+
 function cellHtml(r: ConformanceReport, c: CellReport, dir: string): string {
   const cl = r.clauses.find((x) => x.id === c.clause)!;
   const known = c.known ? `<div>known violation <b>${esc(c.known.id)}</b>: ${esc(c.known.description)} (<a href="${esc(referenceHref(c.known.reference, dir))}">${esc(c.known.reference)}</a>)</div>` : '';
   const seq = c.sequence ? `<div>scenario: ${esc(c.evidence?.scenario ?? '')}</div><pre class="seq">${esc(c.sequence.join('\n'))}</pre>` : '';
-  const detail = `<div class="detail"><div><b>${esc(c.clause)}</b> on <b>${esc(c.subject)}</b>: ${VERDICT_MARK[c.verdict]} ${esc(c.verdict)} (${esc(c.status)})</div>` +
+  const detail = `<div class="detail"><div><b>${esc(c.clause)}</b> on <b>${esc(c.subject)}</b>: ${markHtml({ verdict: c.verdict, status: 'expected' })} ${esc(c.verdict)} (${esc(c.status)})</div>` +
     `<div>${esc(cl.title)}</div><div class="why">${esc(c.detail)}</div>${known}${seq}` +
     (c.replay ? `<div>replay: <code class="replay">${esc(c.replay)}</code></div>` : '') +
     (c.bundle ? `<div><a href="${esc(c.bundle)}">bundle</a></div>` : '') +
     (c.notes.length ? `<div>notes: ${esc(c.notes.join(' | '))}</div>` : '') + '</div>';
   return `<td class="cell v-${c.verdict} s-${c.status}" tabindex="0" data-clause="${esc(c.clause)}" data-subject="${esc(c.subject)}" data-verdict="${c.verdict}" data-status="${c.status}" ` +
-    `title="${esc(`${c.clause} on ${c.subject}: ${c.verdict}: ${c.detail}`)}">${esc(cellMark(c))}${detail}</td>`;
+    `title="${esc(`${c.clause} on ${c.subject}: ${c.verdict}: ${c.detail}`)}">${markHtml(c)}${detail}</td>`;
 }
 
 export function conformanceHtml(r: ConformanceReport, o: { matrixLink?: boolean; dir?: string } = {}): string {
@@ -197,13 +202,13 @@ export function conformanceHtml(r: ConformanceReport, o: { matrixLink?: boolean;
       const c = cellOf(r, cl.id, s.id);
       return c ? cellHtml(r, c, o.dir ?? '.') : '<td></td>';
     }).join('') + '</tr>').join('\n');
-  const legend = (['holds', 'violated', 'hang', 'na', 'error'] as const).map((v) => `<span class="v-${v}">${VERDICT_MARK[v]} ${v === 'na' ? 'does not apply' : v}</span>`).join('');
+  const legend = (['holds', 'violated', 'hang', 'na', 'error'] as const).map((v) => `<span class="v-${v}">${v === 'hang' ? HOURGLASS : VERDICT_MARK[v]} ${v === 'na' ? 'does not apply' : v}</span>`).join('');
   const matrix = o.matrixLink ? ' <a href="matrix.html">matrix of this run</a>' : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>migcompat conformance ${esc(r.runId)}</title><style>${CSS}</style></head>
 <body data-run="${esc(r.runId)}" data-ok="${r.ok}">
 <h1>VFIO migration uAPI conformance (${esc(r.contract.name)}): run ${esc(r.runId)}</h1>${matrix}
-<div id="counts">${esc(countsText(r))}</div>
+<div id="counts">${esc(countsText(r, true))}</div>
 <div class="legend">${legend} <span style="outline:2px dashed #8a6d00">* known</span><span style="outline:3px solid #c00">‼ red</span></div>
 <h2>Clause × revision</h2>
 <table class="conf">${head}${rows}</table>
