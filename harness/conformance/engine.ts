@@ -104,6 +104,7 @@ export function runSequence(run: SubjectRun, clause: string | null, cmds: readon
   } catch (e) {
     if (!(e instanceof SequenceEnd)) throw e;
   } finally {
+    s.closeFds();
     h.close();
   }
   return s;
@@ -145,10 +146,10 @@ export function runClause(run: SubjectRun, clause: Clause, checks: ReadonlyMap<s
           kind = 'skipped';
           why = e.message;
         } else if (!(e instanceof SequenceEnd)) {
-          if (e instanceof NotApplicable) throw e;
           throw e;
         }
       } finally {
+        s.closeFds();
         h.close();
       }
       const v = s.first(clause.id);
@@ -225,6 +226,7 @@ function saveOnce(run: SubjectRun): string | { error: string } {
     if (e instanceof SequenceEnd) return { error: 'a call never returned' };
     throw e;
   } finally {
+    s.closeFds();
     h.close();
   }
 }

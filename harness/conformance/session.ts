@@ -55,6 +55,17 @@ export class Session {
     this.monitor = o.monitor ?? new Monitor();
   }
 
+  /** Close every data fd the sequence got (the VMM's duty once it is done with them), oldest first. */
+  closeFds(): void {
+    for (const f of this.fds) {
+      try {
+        f?.close();
+      } catch {
+        /* a fd of a device that is gone: nothing more to release */
+      }
+    }
+  }
+
   /** The first violation of `clause`, if any. */
   first(clause: string): (Violation & { at: number }) | undefined {
     return this.violations.find((v) => v.clause === clause);

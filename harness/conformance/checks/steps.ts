@@ -103,6 +103,7 @@ export function peerStreams(ctx: CheckContext): { name: string; hex: string }[] 
         if (!c.ok || c.value.length === 0) break;
         hex += Buffer.from(c.value).toString('hex');
       }
+      r.value.dataFd.close();
       if (hex) out.push({ name: p.name, hex });
     } finally {
       h.close();
