@@ -1,6 +1,6 @@
 // conformance.html in a real browser (Debian's chromium via playwright-core): one cell per clause and
 // revision, coloured by verdict, outlined when known or red; a click shows the violation, its
-// minimal sequence and the replay command.
+// minimal sequence and the replay command. Without chromium this fails with launchChromium's one line.
 import { test, expect } from '@playwright/test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,10 +12,9 @@ import { loadKnown } from '../../harness/conformance/known.ts';
 import { writeConformanceFiles } from '../../harness/conformance/report.ts';
 import { runConformance } from '../../harness/conformance/run.ts';
 import { resolveSubjects } from '../../harness/conformance/subjects.ts';
-import { chromiumAvailable, CHROMIUM, launchChromium } from '../../harness/report/browser.ts';
+import { launchChromium } from '../../harness/report/browser.ts';
 
 test('conformance.html: the table, colours per verdict, a cell opens its sequence and replay command', async () => {
-  test.skip(!chromiumAvailable(), `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);
   const contract = loadContract(undefined, CHECK_PARAMS);
   const clauses = contract.clauses.filter((c) => ['set-returns', 'reset-returns-running', 'saving-group-one-session', 'resume-stop-validates'].includes(c.id));
   // declarations for all but the v6.2 reset gate: that cell is unexpected, red
