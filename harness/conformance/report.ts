@@ -134,7 +134,8 @@ export function conformanceMarkdown(r: ConformanceReport): string {
     if (c.status === 'fixed') out.push(`Declared as \`${c.known?.id}\` but it ${c.verdict === 'holds' ? 'holds now' : `is ${c.verdict}`}: update specs/conformance/known.yaml.`, '');
     if (c.evidence) {
       out.push(`Scenario: ${c.evidence.scenario}${c.evidence.shrunkFrom > c.evidence.steps.length ? ` (shrunk from ${c.evidence.shrunkFrom} to ${c.evidence.steps.length} calls)` : ''}`, '', '```', ...(c.sequence ?? []), '```', '');
-      if (c.evidence.violation.hang?.arcs.length) out.push(`Arcs walked: ${c.evidence.violation.hang.arcs.join(', ')}`, '');
+      const hang = c.evidence.violation.hang;
+      if (hang) out.push(`Never returns in: ${hang.where}. Arcs walked in that request: ${hang.arcs.length ? hang.arcs.join(', ') : 'none (it never got past its first step)'}.`, '');
     }
     if (c.failing.length > 1) out.push(`Failing scenarios (${c.failing.length}): ${c.failing.slice(0, 8).join('; ')}${c.failing.length > 8 ? '; …' : ''}`, '');
     if (c.replay) out.push(`Replay: \`${c.replay}\``, '');
