@@ -20,8 +20,11 @@ const SIDEWAYS = {
   ktree: ['runners'],
   // the grid reads matrix cases, ranks and revision facts
   report: ['matrix'],
-  // fuzz findings are written as repro bundles
-  fuzz: ['report'],
+  // fuzz findings are written as repro bundles; the uapi property's oracle is the conformance monitor
+  fuzz: ['report', 'conformance'],
+  // violations are written as repro bundles (with the matrix's profile snapshots) and the run's
+  // matrix page gets its link
+  conformance: ['report', 'matrix'],
 };
 
 const folders = FLOORS.flat();

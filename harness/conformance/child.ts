@@ -35,6 +35,7 @@ const say = (tag: string, v: unknown) => process.stdout.write(`@${tag} ${typeof 
 async function subjectFor(req: ChildRequest): Promise<Subject> {
   if (req.kind === 'kernel') return (await import('./kernelSubject.ts')).kernelSubject(req.subject, req.peers);
   const { loadRevision, registerRevision } = await import('../drivers/registry.ts');
+  await import('../ktree/install.ts'); // `ktree:` ids resolve in this process too
   const { revisionSubject } = await import('./subject.ts');
   if (req.lib) {
     const { KtreeDriver } = await import('../ktree/driver.ts');

@@ -63,22 +63,13 @@ export async function kernelSubject(id: string, peerIds: readonly string[]): Pro
   let errors: Error[] | null = null;
   const standinPath = process.env.MIGCOMPAT_VFIO_STANDIN;
   if (standinPath) {
-    const { readStandinConfig } = await import('../vfio/kernel/standin/config.ts');
+    const { readStandinConfig, startStandin } = await import('../vfio/kernel/standin/config.ts');
     const { StandinHost } = await import('../vfio/kernel/standin/host.ts');
-    const { simStandinDevice } = await import('../vfio/kernel/standin/sim-device.ts');
-    const { FakeHisiDevice } = await import('../vfio/kernel/standin/fake-device.ts');
+    const { standinRevisionDevice } = await import('../runners/vfio-host/standinSim.ts');
     const cfg = readStandinConfig(standinPath);
-    const host = StandinHost.get();
-    errors = host.errors;
+    errors = StandinHost.get().errors;
     // what hostContext's start-up did, again: every configured device's revision bound anew
-    reprobe = () => {
-      host.reset();
-      for (const d of cfg.devices) {
-        const openDev = d.revision ? simStandinDevice(d.revision, d.device).open : () => new FakeHisiDevice({ name: d.bdf, ...d.fake });
-        host.addDevice({ bdf: d.bdf, group: d.group, cdev: d.cdev, open: openDev });
-      }
-      if (cfg.openFault) host.setOpenFault(cfg.openFault[0], cfg.openFault[1]);
-    };
+    reprobe = () => void startStandin(cfg, standinRevisionDevice);
   }
   const root = sys.sysfsRoot(ctx.sysfsRoot);
   const open = (devId: string): DeviceHandle => {

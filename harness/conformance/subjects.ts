@@ -3,6 +3,8 @@
 // device ('0000:75:00.1', 'mdev:UUID'; the stand-in when MIGCOMPAT_VFIO_STANDIN is set). Models and
 // registered revisions run in this process; real code and kernel devices in a child (isolate.ts).
 import { expandRevisionIds, loadRevision } from '../drivers/registry.ts';
+// an entry point that takes revision ids: `ktree:` ids resolve once ktree has plugged itself in
+import '../ktree/install.ts';
 import { UsageError } from '../util/usage-error.ts';
 import { revisionSubject, type Subject } from './subject.ts';
 

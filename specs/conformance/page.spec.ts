@@ -12,7 +12,7 @@ import { loadKnown } from '../../harness/conformance/known.ts';
 import { writeConformanceFiles } from '../../harness/conformance/report.ts';
 import { runConformance } from '../../harness/conformance/run.ts';
 import { resolveSubjects } from '../../harness/conformance/subjects.ts';
-import { launchChromium } from '../../harness/report/browser.ts';
+import { launchChromium } from '../report/browser.ts';
 
 test('conformance.html: the table, colours per verdict, a cell opens its sequence and replay command', async () => {
   const contract = loadContract(undefined, CHECK_PARAMS);

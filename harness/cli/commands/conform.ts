@@ -27,7 +27,7 @@ const conform: Command = {
     const { resolveSubjects, kernelDeviceId } = await import('../../conformance/subjects.ts');
     const { runConformance } = await import('../../conformance/run.ts');
     const { writeConformanceFiles, tableMarkdown, countsText, cellMark, LEGEND } = await import('../../conformance/report.ts');
-    const { runDir } = await import('../../report/runDir.ts');
+    const { runDir } = await import('../../util/runDir.ts');
     const { toJson } = await import('../../util/hex.ts');
     const { resolve } = await import('node:path');
 
