@@ -8,8 +8,9 @@ import { HangError } from '../vfio/driver.ts';
 import type { DataFd, VfioDevice } from '../vfio/types.ts';
 import type { DeviceHandle } from './session.ts';
 import type { Peer, Subject } from './subject.ts';
+import type * as SysfsModule from '../runners/vfio-host/sysfs.ts';
 
-type Sysfs = typeof import('../runners/vfio-host/sysfs.ts');
+type Sysfs = typeof SysfsModule;
 type Info = ReturnType<Sysfs['readPciDevice']> & { vfioName?: string; kind?: string };
 
 /** The sysfs facts of a device id; mdev ids need a runner that reads /sys/bus/mdev (readDevice). */

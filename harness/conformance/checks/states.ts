@@ -2,6 +2,7 @@
 // state, the state staying put without a request, MIG_DATA_SIZE in every state, and ERROR.
 import { MIG_STATE_NAMES, type MigState } from '../../vfio/types.ts';
 import { Precondition, type CheckContext } from '../engine.ts';
+import type { Session } from '../session.ts';
 import { requestableStates, sessionKind, supportedStates } from '../uapiText.ts';
 import { bool, known, listOf, states, type StateSel } from './params.ts';
 import { SPOILERS, SPOILER_NAMES, reach, resumeWith, touch, type Spoiler } from './steps.ts';
@@ -117,7 +118,7 @@ export const errorStateCheck = {
   run(ctx: CheckContext) {
     const spoilers = listOf(ctx.params, 'spoilers', SPOILER_NAMES, ['invert-head', 'invert-all']) as Spoiler[];
     const own = ctx.ownStream();
-    const provocations: { label: string; go: (s: import('../session.ts').Session) => void }[] = [];
+    const provocations: { label: string; go: (s: Session) => void }[] = [];
     for (const sp of spoilers) {
       provocations.push({ label: `${sp} stream then RESUMING→STOP`, go: (s) => {
         // a VMM would abort after a refused write; going on is what may push a driver into ERROR
