@@ -8,18 +8,6 @@ import { HangError } from '../vfio/driver.ts';
 import type { DataFd, VfioDevice } from '../vfio/types.ts';
 import type { DeviceHandle } from './session.ts';
 import type { Peer, Subject } from './subject.ts';
-import type * as SysfsModule from '../runners/vfio-host/sysfs.ts';
-
-type Sysfs = typeof SysfsModule;
-type Info = ReturnType<Sysfs['readPciDevice']> & { vfioName?: string; kind?: string };
-
-/** The sysfs facts of a device id; mdev ids need a runner that reads /sys/bus/mdev (readDevice). */
-function readInfo(sys: Sysfs, id: string, root: string): Info {
-  const any = sys as unknown as Record<string, unknown>;
-  if (typeof any.readDevice === 'function') return (any.readDevice as (i: string, r: string) => Info)(id, root);
-  if (id.startsWith('mdev:')) throw new UsageError(`${id}: this build of the vfio-host runner reads PCI devices only (no mdev support in its sysfs module)`);
-  return sys.readPciDevice(sys.normalizeBdf(id), root);
-}
 
 /** Rethrows, as the hang it is, a HangError a stand-in device model raised inside a callback (C saw EIO). */
 function watchStandin(dev: VfioDevice, errors: Error[]): VfioDevice {
@@ -75,14 +63,12 @@ export async function kernelSubject(id: string, peerIds: readonly string[]): Pro
   const root = sys.sysfsRoot(ctx.sysfsRoot);
   const open = (devId: string): DeviceHandle => {
     reprobe?.();
-    const info = readInfo(sys, devId, root);
-    const anySafety = safety as unknown as Record<string, unknown>;
-    if (typeof anySafety.checkDriver === 'function') (anySafety.checkDriver as (i: Info) => void)(info);
-    else safety.checkVariantDriver(info);
+    const info = sys.readDevice(sys.normalizeDeviceId(devId), root);
+    safety.checkDriver(info);
     const path = info.iommuGroup !== null ? { via: 'group' as const, group: info.iommuGroup } : info.cdev !== null ? { via: 'cdev' as const, cdev: info.cdev } : null;
     if (!path) throw new UsageError(`${devId}: neither an IOMMU group nor a vfio-dev cdev in sysfs`);
     const lock = safety.lockDevice(info.bdf, safety.lockDir(ctx.lockDir));
-    const name = info.vfioName ?? info.bdf;
+    const name = info.vfioName;
     const openNow = (): VfioDevice => {
       try {
         const d = openDevice(ctx.libc, name, path);
