@@ -6,15 +6,15 @@ import { DEVICE_IDS } from '../device/mmio.ts';
 import type { DriverContext } from '../drivers/revision.ts';
 import { errnoName, fail, ok, type ErrnoName, type IoResult } from '../util/errno.ts';
 import { HangError, type MigrationDriver } from '../vfio/driver.ts';
-import { WALK_BOUND, nextStep } from '../vfio/fsm.ts';
+import { WALK_BOUND } from '../vfio/fsm.ts';
 import { MIG_STATE, MIG_STATE_NAMES, type DataFd, type MigState, type PrecopyInfo } from '../vfio/types.ts';
-import { loadShimLib, type ShimLib } from './ffi.ts';
+import { SHIM_CORE_HANG, SHIM_SET_HANG, loadShimLib, type ShimLib } from './ffi.ts';
 
 /** PCI revision of a QM V3 PF (hisi_acc_qm.h QM_HW_V3): the driver offers migration only from V3 on. */
 export const QM_HW_V3 = 0x30;
 const VFIO_MIG_GET_PRECOPY_INFO = 0x3b79;
 
-const stateName = (n: number): MigState => MIG_STATE_NAMES.find((k) => MIG_STATE[k] === n) ?? 'ERROR';
+export const stateName = (n: number): MigState => MIG_STATE_NAMES.find((k) => MIG_STATE[k] === n) ?? 'ERROR';
 const errno = (ret: number): ErrnoName => errnoName(ret) as ErrnoName;
 
 let nextFdBase = 5000;
@@ -37,6 +37,8 @@ export class KtreeDriver implements MigrationDriver {
   private destroyed = false;
   /** the driver programmed SQC/CQC base tables during the current arc (a real restore happened) */
   private restored = false;
+  /** why the current SET request is being abandoned as a hang (set just before the shim escapes) */
+  private hangWhere: string | null = null;
 
   constructor(readonly revId: string, libPath: string, private readonly ctx: DriverContext) {
     nextFdBase = nextFdBase >= 1_000_000 ? 5000 : nextFdBase + 100;
@@ -67,12 +69,12 @@ export class KtreeDriver implements MigrationDriver {
     this.migrationFlags = f;
   }
 
-  /** The callbacks are shared by every instance of the library: route delays and next-step here. */
+  /** The callbacks are shared by every instance of the library: route delays and core answers here. */
   private claimHooks(): void {
     const host = this.ctx.host;
     this.lib.hooks = {
       delayUs: (us) => host.delayUs(us),
-      nextState: (flags, cur, target) => this.onNextState(flags, cur, target),
+      coreStep: (cur, target, ret, next) => this.onCoreStep(cur, target, ret, next),
     };
   }
 
@@ -108,7 +110,13 @@ export class KtreeDriver implements MigrationDriver {
     this.pending = null;
     this.arcs = [];
     this.restored = false;
+    this.hangWhere = null;
     const r = this.lib.setState(this.inst, MIG_STATE[target]);
+    if (r.ret === SHIM_SET_HANG) {
+      // the kernel's SET never returns: no arc is settled, the walk so far is the evidence
+      throw new HangError(this.hangWhere ?? `${this.revId} set_device_state: the device's state mutex is held by a SET request that never returned`,
+        [...this.arcs]);
+    }
     const reached = this.getState();
     this.settleArc(reached, r.ret < 0 ? errno(r.ret) : undefined);
     if (r.ret < 0) return fail(errno(r.ret));
@@ -134,18 +142,27 @@ export class KtreeDriver implements MigrationDriver {
     return this.lib.vfQm(this.inst);
   }
 
-  // The driver asks the core for each step. The previous arc succeeded iff the driver's state
-  // moved to its end; that is when a completed RESUMING→STOP hands the bases to firmware.
-  private onNextState(flags: number, cur: number, target: number): number {
+  // The driver asked the tree's core for a step and got this answer. The previous arc succeeded iff
+  // the driver's state moved to its end; that is when a completed RESUMING→STOP hands the bases to
+  // firmware. Returning 1 makes the shim abandon the SET request (a hang, never an errno).
+  private onCoreStep(cur: number, target: number, ret: number, next: number): number {
     const curS = stateName(cur);
+    const targetS = stateName(target);
     this.settleArc(curS, undefined);
-    if (this.arcs.length >= WALK_BOUND) throw new HangError(`${this.revId} set_device_state`, [...this.arcs]);
-    const n = nextStep(curS, stateName(target), flags);
-    if (!n.ok) return -22;
-    this.pending = { from: curS, to: n.value };
+    if (ret === SHIM_CORE_HANG) {
+      this.hangWhere = `${this.revId} vfio_mig_get_next_state (the tree's core): no answer for ${curS}->${targetS} within its CPU-time budget`;
+      return 1;
+    }
+    if (ret < 0) return 0; // the driver fails the request with its own errno
+    if (this.arcs.length >= WALK_BOUND) {
+      this.hangWhere = `${this.revId} set_device_state: the walk to ${targetS} passed ${WALK_BOUND} arcs`;
+      return 1;
+    }
+    const nextS = stateName(next);
+    this.pending = { from: curS, to: nextS };
     this.restored = false;
-    this.arcs.push(`${curS}->${n.value}`);
-    return MIG_STATE[n.value];
+    this.arcs.push(`${curS}->${nextS}`);
+    return 0;
   }
 
   private settleArc(now: MigState, err: ErrnoName | undefined): void {

@@ -1,7 +1,7 @@
-// `migcompat ktree fetch debian-6.1`: Debian's linux-source package, downloaded with apt into the
-// cache, with only the files a build reads taken out of its tarball (the rest is never unpacked).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// `migcompat ktree fetch debian-6.1 | debian-6.12`: Debian's linux-source package, downloaded with apt
+// into the cache, with only the files a build reads taken out of its tarball (the rest is never unpacked).
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { MissingDependencyError, UsageError } from '../util/usage-error.ts';
 import { makeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
 import { withCacheLock } from '../util/cacheLock.ts';
@@ -15,7 +15,11 @@ import { TREE_FILES } from './tree.ts';
  */
 export const DEBIAN_SERIES: Record<string, { pkg: string; series: string }> = {
   'debian-6.1': { pkg: 'linux-source-6.1', series: '6.1' },
+  'debian-6.12': { pkg: 'linux-source-6.12', series: '6.12' },
 };
+
+/** The Debian tree names `ktree:` ids resolve by fetching and building on first use. */
+export const isDebianTree = (name: string): boolean => Object.hasOwn(DEBIAN_SERIES, name);
 
 export interface FetchedTree {
   name: string;
@@ -55,7 +59,10 @@ export function cachedTrees(name: string): string[] {
 
 function extractTree(name: string, pkg: string, ver: string): FetchedTree {
   const dir = join(treesDir(), `${name}_${ver}`);
-  if (existsSync(dir)) return { ...readMeta(dir), name, dir, pkgVersion: ver, cached: true };
+  if (existsSync(dir)) {
+    addMissingMembers(dir, pkg, ver);
+    return { ...readMeta(dir), name, dir, pkgVersion: ver, cached: true };
+  }
   const deb = downloadDeb(pkg, ver);
   makeDirAtomic(dir, (tmp) => {
     extractFromSourceTarball(deb, pkg, [...TREE_FILES, 'Makefile'], tmp);
@@ -63,6 +70,26 @@ function extractTree(name: string, pkg: string, ver: string): FetchedTree {
     writeFileAtomic(join(tmp, '.migcompat-tree.json'), JSON.stringify({ source: 'debian', pkg, pkgVersion: ver, kernelVersion }, null, 2));
   });
   return { ...readMeta(dir), name, dir, pkgVersion: ver, cached: false };
+}
+
+/**
+ * A tree extracted by an older migcompat may lack a file builds now read (the VFIO core's source):
+ * take just those out of the cached package and move each into place (one rename per file).
+ */
+function addMissingMembers(dir: string, pkg: string, ver: string): void {
+  const missing = TREE_FILES.filter((m) => !m.endsWith('/') && !existsSync(join(dir, m)));
+  if (!missing.length) return;
+  const tmp = `${dir}.add-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  try {
+    extractFromSourceTarball(downloadDeb(pkg, ver), pkg, missing, tmp);
+    for (const m of missing) {
+      mkdirSync(dirname(join(dir, m)), { recursive: true });
+      renameSync(join(tmp, m), join(dir, m));
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 function readMeta(dir: string): { kernelVersion: string } {

@@ -1,9 +1,10 @@
 // The koffi binding of one built ktree library: its entry points, and the callbacks through which
-// the real driver's MMIO, delays, next-step questions and log lines reach the harness. A library
+// the real driver's MMIO, delays, the tree's core state-walk answers and log lines reach the harness. A library
 // is loaded once per process; each simulated VF probed in it is an "instance" routed to its host.
 import { createRequire } from 'node:module';
 import type Koffi from 'koffi';
 import type { MmioSpace } from '../device/mmio.ts';
+import { UsageError } from '../util/usage-error.ts';
 
 // koffi is loaded on first use, not at import: the driver registry imports this module's users to
 // resolve `ktree:` ids, and a process running only models never loads the native addon.
@@ -19,11 +20,19 @@ export interface InstanceSink {
   log(level: number, msg: string): void;
 }
 
-/** Hooks shared by all instances of a library (delays and the core's next-step table). */
+/** core.c: the tree's core walk never returned (not an errno) */
+export const SHIM_CORE_HANG = -100000;
+/** shim_set_state: the SET request was abandoned as a hang (not an errno) */
+export const SHIM_SET_HANG = -100001;
+
+/** Hooks shared by all instances of a library (delays and the core's state-walk answers). */
 export interface LibHooks {
   delayUs(us: number): void;
-  /** vfio_mig_get_next_state: the next state number, or a negative errno */
-  nextState(flags: number, cur: number, target: number): number;
+  /**
+   * The tree's vfio_mig_get_next_state answered (ret 0 with `next`, a negative errno, or
+   * SHIM_CORE_HANG). Return 1 to end the SET request as a hang (a walk past its bound), else 0.
+   */
+  coreStep(cur: number, target: number, ret: number, next: number): number;
 }
 
 export interface ShimLib {
@@ -42,6 +51,10 @@ export interface ShimLib {
   resetPrepare(inst: number): number;
   resetDone(inst: number): number;
   vfQm(inst: number): { eqeDma: bigint; aeqeDma: bigint; sqcDma: bigint; cqcDma: bigint; qpBase: number; qpNum: number; vfQmState: number };
+  /** the tree's core walk alone: { ret: 0 | -errno | SHIM_CORE_HANG, next } */
+  coreNextState(flags: number, cur: number, target: number): { ret: number; next: number };
+  /** CPU-time budget of one core walk, in ms (0: the default) */
+  setCoreBudget(ms: number): void;
   fileRead(file: unknown, max: number): { ret: number; bytes: Uint8Array };
   fileWrite(file: unknown, bytes: Uint8Array): number;
   fileIoctl(file: unknown, cmd: number, arg: Uint8Array): number;
@@ -53,7 +66,7 @@ const u64 = (v: number | bigint): bigint => BigInt.asUintN(64, BigInt(v));
 const loaded = new Map<string, ShimLib>();
 
 // koffi names prototypes process-wide: declare them once, whatever the number of libraries.
-let protoCache: Record<'R32' | 'W32' | 'W64' | 'W128' | 'DLY' | 'NXT' | 'LOG', ReturnType<typeof Koffi.proto>> | null = null;
+let protoCache: Record<'R32' | 'W32' | 'W64' | 'W128' | 'DLY' | 'STEP' | 'LOG', ReturnType<typeof Koffi.proto>> | null = null;
 function protos(): NonNullable<typeof protoCache> {
   const koffi = koffiLib();
   protoCache ??= {
@@ -62,7 +75,7 @@ function protos(): NonNullable<typeof protoCache> {
     W64: koffi.proto('void shim_write64_fn(int inst, int space, uint32_t off, uint64_t val)'),
     W128: koffi.proto('void shim_write128_fn(int inst, int space, uint32_t off, uint64_t lo, uint64_t hi)'),
     DLY: koffi.proto('void shim_delay_fn(uint32_t us)'),
-    NXT: koffi.proto('int shim_next_state_fn(uint32_t flags, uint32_t cur, uint32_t target)'),
+    STEP: koffi.proto('int shim_core_step_fn(int inst, uint32_t cur, uint32_t target, int ret, uint32_t next)'),
     LOG: koffi.proto('void shim_log_fn(int inst, int level, const char *msg)'),
   };
   return protoCache;
@@ -80,12 +93,12 @@ export function loadShimLib(path: string): ShimLib {
     if (!s) throw new Error(`ktree: MMIO from unknown instance ${inst}`);
     return s;
   };
-  const { R32, W32, W64, W128, DLY, NXT, LOG } = protos();
+  const { R32, W32, W64, W128, DLY, STEP, LOG } = protos();
   const self: ShimLib = {
     path,
     driverName: null,
     sinks,
-    hooks: { delayUs: () => {}, nextState: () => -22 },
+    hooks: { delayUs: () => {}, coreStep: () => 0 },
   } as unknown as ShimLib;
   // Registered once and kept for the process lifetime: the library holds the pointers.
   const cbs = [
@@ -95,13 +108,13 @@ export function loadShimLib(path: string): ShimLib {
     koffi.register((i: number, s: number, o: number, lo: number | bigint, hi: number | bigint) =>
       sink(i).write128(SPACES[s], o, u64(lo), u64(hi)), koffi.pointer(W128)),
     koffi.register((us: number) => self.hooks.delayUs(us), koffi.pointer(DLY)),
-    koffi.register((f: number, c: number, t: number) => self.hooks.nextState(f, c, t), koffi.pointer(NXT)),
+    koffi.register((_i: number, c: number, t: number, ret: number, n: number) => self.hooks.coreStep(c, t, ret, n), koffi.pointer(STEP)),
     koffi.register((i: number, level: number, msg: string) => {
       const s = sinks.get(i);
       if (s) s.log(level, msg);
     }, koffi.pointer(LOG)),
   ];
-  lib.func('void shim_set_callbacks(shim_read32_fn *r, shim_write32_fn *w, shim_write64_fn *w64, shim_write128_fn *w128, shim_delay_fn *d, shim_next_state_fn *n, shim_log_fn *l)')(...cbs);
+  lib.func('void shim_set_callbacks(shim_read32_fn *r, shim_write32_fn *w, shim_write64_fn *w64, shim_write128_fn *w128, shim_delay_fn *d, shim_core_step_fn *s, shim_log_fn *l)')(...cbs);
 
   const fCreate = lib.func('int shim_create(uint32_t dev, int vf_index, int ver)');
   const fOpen = lib.func('int shim_open(int i)');
@@ -119,6 +132,8 @@ export function loadShimLib(path: string): ShimLib {
   const fIoctl = lib.func('long shim_file_ioctl(void *f, unsigned int cmd, uint8_t *arg)');
   const fFileClose = lib.func('void shim_file_close(void *f)');
   const fName = lib.func('const char *shim_driver_name(void)');
+  const fCore = lib.func('int shim_core_next_state(uint32_t flags, uint32_t cur, uint32_t target, _Out_ uint32_t *next)');
+  const fBudget = lib.func('void shim_set_core_budget(unsigned int ms)');
 
   Object.assign(self, {
     driverName: fName() as string | null,
@@ -158,7 +173,26 @@ export function loadShimLib(path: string): ShimLib {
     fileWrite: (f: unknown, bytes: Uint8Array) => Number(fWrite(f, Buffer.from(bytes.length ? bytes : [0]), bytes.length)),
     fileIoctl: (f: unknown, cmd: number, arg: Uint8Array) => Number(fIoctl(f, cmd, arg)),
     fileClose: (f: unknown) => { fFileClose(f); },
+    coreNextState: (flags: number, cur: number, target: number) => {
+      const out = new Uint32Array(1);
+      const ret = fCore(flags, cur, target, out) as number;
+      return { ret, next: out[0] };
+    },
+    setCoreBudget: (ms: number) => { fBudget(ms); },
   });
+  self.setCoreBudget(coreBudgetMs());
   loaded.set(path, self);
   return self;
+}
+
+/**
+ * CPU-time budget of one call to a tree's core state walk (shim/src/core.c): MIGCOMPAT_KTREE_CORE_BUDGET_MS,
+ * default 1000. The function answers in well under a millisecond or never, so any generous value
+ * gives the same verdicts; a smaller one only makes a hang cost less CPU.
+ */
+export function coreBudgetMs(): number {
+  const v = process.env.MIGCOMPAT_KTREE_CORE_BUDGET_MS;
+  if (v === undefined || v === '') return 0; // the shim's default
+  if (!/^[1-9][0-9]{0,6}$/.test(v)) throw new UsageError(`MIGCOMPAT_KTREE_CORE_BUDGET_MS: expected a number of milliseconds, got '${v}'`);
+  return Number(v);
 }

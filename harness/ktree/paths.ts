@@ -11,5 +11,10 @@ export function cacheRoot(): string {
 export const treesDir = (): string => join(cacheRoot(), 'trees');
 /** built libraries, one per source hash */
 export const libsDir = (): string => join(cacheRoot(), 'libs');
-/** registered `ktree:NAME` revisions */
-export const registryFile = (): string => join(cacheRoot(), 'registry.json');
+/**
+ * registered `ktree:NAME` revisions. Format 2: libraries hold the tree's own core walk, and the shim's
+ * entry points changed with it, so a process of an older migcompat sharing the cache must not pick
+ * them up from its registry.json (read once, as the starting point of this one).
+ */
+export const registryFile = (): string => join(cacheRoot(), 'registry-2.json');
+export const legacyRegistryFile = (): string => join(cacheRoot(), 'registry.json');

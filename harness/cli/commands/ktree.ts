@@ -1,14 +1,17 @@
 // `migcompat ktree …`: real driver code as a revision (harness/ktree, docs/ktree.md).
-//   fetch debian-6.1 [--version V] [--json]     download Debian's linux-source and extract the driver's files
-//   build (--tree PATH | --debian debian-6.1) --name NAME [--force] [--json]
-//                                               build hisi_acc_vfio_pci.c unmodified against the shim; registers ktree:NAME
+//   fetch debian-6.1|debian-6.12 [--version V] [--json]
+//                                               download Debian's linux-source (newest point release of the series)
+//                                               and extract the driver's files and the VFIO core's source
+//   build (--tree PATH | --debian debian-6.1|debian-6.12) --name NAME [--force] [--json]
+//                                               build hisi_acc_vfio_pci.c and the core's state walk unmodified
+//                                               against the shim; registers ktree:NAME
 //   list [--json]                               registered ktree: revisions
 //   compare --model ID --real ktree:NAME [--quick] [--findings FILE] [--json]
 //                                               self-check: probes and a matrix slice on both; exit 1 on an unrecorded disagreement
 import { parseCommandArgs, type Command } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
 
-const USAGE = 'migcompat ktree fetch debian-6.1 [--version V] | build (--tree PATH | --debian debian-6.1) --name NAME [--force] | list | compare --model ID --real ktree:NAME [--quick] [--findings FILE] [--json]';
+const USAGE = 'migcompat ktree fetch debian-6.1|debian-6.12 [--version V] | build (--tree PATH | --debian debian-6.1|debian-6.12) --name NAME [--force] | list | compare --model ID --real ktree:NAME [--quick] [--findings FILE] [--json]';
 
 const ktree: Command = {
   name: 'ktree',
@@ -25,7 +28,7 @@ const ktree: Command = {
     const out = (v: unknown, text: string) => process.stdout.write((o.json ? toJson(v) : text) + '\n');
     switch (sub) {
       case 'fetch': {
-        if (rest.length !== 1) throw new UsageError(`ktree fetch needs one tree name, e.g. debian-6.1 (usage: ${USAGE})`);
+        if (rest.length !== 1) throw new UsageError(`ktree fetch needs one tree name, e.g. debian-6.12 (usage: ${USAGE})`);
         const { fetchDebian } = await import('../../ktree/fetch.ts');
         const t = fetchDebian(rest[0], o.version);
         out(t, `${t.name}: linux ${t.kernelVersion} (package ${t.pkgVersion}) in ${t.dir}${t.cached ? ' (cached)' : ''}`);
@@ -33,22 +36,25 @@ const ktree: Command = {
       }
       case 'build': {
         if (!o.name) throw new UsageError(`ktree build needs --name NAME (usage: ${USAGE})`);
-        if (!!o.tree === !!o.debian) throw new UsageError('ktree build needs exactly one of --tree PATH or --debian debian-6.1');
+        if (!!o.tree === !!o.debian) throw new UsageError('ktree build needs exactly one of --tree PATH or --debian debian-6.1|debian-6.12');
         const { resolve } = await import('node:path');
         const { buildTree } = await import('../../ktree/build.ts');
         const { registerKtree } = await import('../../ktree/registry.ts');
         let tree = o.tree ? resolve(o.tree) : '';
-        if (o.debian) tree = (await import('../../ktree/fetch.ts')).fetchDebian(o.debian, o.version).dir;
+        let pkgVersion: string | undefined;
+        if (o.debian) ({ dir: tree, pkgVersion } = (await import('../../ktree/fetch.ts')).fetchDebian(o.debian, o.version));
         const b = buildTree(tree, { force: o.force });
-        const e = registerKtree(o.name, tree, b);
+        const e = registerKtree(o.name, tree, b, pkgVersion);
         out({ ...e, cached: b.cached, seconds: b.seconds },
-          `ktree:${e.name}: linux ${e.kernelVersion}, ${b.cached ? 'cached build' : `built in ${b.seconds.toFixed(2)} s`} (${b.hash}) -> ${b.libPath}`);
+          `ktree:${e.name}: linux ${e.kernelVersion}${pkgVersion ? ` (package ${pkgVersion})` : ''}, ` +
+          `${b.cached ? 'cached build' : `built in ${b.seconds.toFixed(2)} s`} (${b.hash}) -> ${b.libPath}`);
         return 0;
       }
       case 'list': {
         const { readRegistry } = await import('../../ktree/registry.ts');
         const all = Object.values(readRegistry());
-        out(all, all.length ? all.map((e) => `ktree:${e.name}  linux ${e.kernelVersion}  ${e.tree}`).join('\n') : 'no ktree revisions registered');
+        out(all, all.length ? all.map((e) => `ktree:${e.name}  linux ${e.kernelVersion}${e.pkgVersion ? ` (${e.pkgVersion})` : ''}  ${e.tree}`).join('\n')
+          : 'no ktree revisions registered');
         return 0;
       }
       case 'compare': {

@@ -17,15 +17,20 @@ static shim_write32_fn *cb_write32;
 static shim_write64_fn *cb_write64;
 static shim_write128_fn *cb_write128;
 static shim_delay_fn *cb_delay;
-static shim_next_state_fn *cb_next_state;
+static shim_core_step_fn *cb_core_step;
 static shim_log_fn *cb_log;
 
 void shim_set_callbacks(shim_read32_fn *r32, shim_write32_fn *w32, shim_write64_fn *w64,
-			shim_write128_fn *w128, shim_delay_fn *delay, shim_next_state_fn *next,
+			shim_write128_fn *w128, shim_delay_fn *delay, shim_core_step_fn *step,
 			shim_log_fn *log)
 {
 	cb_read32 = r32; cb_write32 = w32; cb_write64 = w64; cb_write128 = w128;
-	cb_delay = delay; cb_next_state = next; cb_log = log;
+	cb_delay = delay; cb_core_step = step; cb_log = log;
+}
+
+int shim_core_step(int inst, u32 cur, u32 target, int ret, u32 next)
+{
+	return cb_core_step ? cb_core_step(inst, cur, target, ret, next) : 0;
 }
 
 struct shim_inst {
@@ -34,6 +39,7 @@ struct shim_inst {
 	void *pf_qm;
 	struct vfio_device *vdev;
 	bool opened;
+	bool wedged; /* a SET request on it never returned */
 };
 static struct shim_inst insts[SHIM_MAX_INST];
 static struct pci_driver *the_driver;
@@ -234,6 +240,13 @@ loff_t no_llseek(struct file *file, loff_t offset, int whence)
 	return -ESPIPE;
 }
 
+long compat_ptr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	if (!file->f_op->unlocked_ioctl)
+		return -ENOIOCTLCMD;
+	return file->f_op->unlocked_ioctl(file, cmd, arg);
+}
+
 #define MAX_RW_COUNT (0x7ffff000UL)
 
 /* read(2) on a migration fd: the VFS checks, then the driver's read with the position a stream
@@ -282,21 +295,7 @@ long shim_file_ioctl(struct file *f, unsigned int cmd, u8 *arg)
 long long shim_file_pos(struct file *f) { return f->f_pos; }
 void shim_file_close(struct file *f) { fput(f); }
 
-/* ---- the VFIO core ---- */
-int vfio_mig_get_next_state(struct vfio_device *device, enum vfio_device_mig_state cur_fsm,
-			    enum vfio_device_mig_state new_fsm, enum vfio_device_mig_state *next_fsm)
-{
-	int r;
-
-	if (!cb_next_state)
-		return -EINVAL;
-	r = cb_next_state(device->migration_flags, cur_fsm, new_fsm);
-	if (r < 0)
-		return r;
-	*next_fsm = (enum vfio_device_mig_state)r;
-	return 0;
-}
-
+/* ---- the VFIO core (its state walk is the tree's own: core.c) ---- */
 struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev, const struct vfio_device_ops *ops)
 {
 	struct vfio_device *v = calloc(1, size);
@@ -322,6 +321,15 @@ void vfio_put_device(struct vfio_device *device)
 		device->ops->release(device);
 	free(device);
 }
+
+int vfio_iommufd_physical_bind(struct vfio_device *vdev, struct iommufd_ctx *ictx, u32 *out_device_id)
+{
+	(void)vdev; (void)ictx; (void)out_device_id;
+	return -EOPNOTSUPP;
+}
+void vfio_iommufd_physical_unbind(struct vfio_device *vdev) { (void)vdev; }
+int vfio_iommufd_physical_attach_ioas(struct vfio_device *vdev, u32 *pt_id) { (void)vdev; (void)pt_id; return -EOPNOTSUPP; }
+void vfio_iommufd_physical_detach_ioas(struct vfio_device *vdev) { (void)vdev; }
 
 int vfio_pci_core_init_dev(struct vfio_device *core_vdev)
 {
@@ -366,6 +374,35 @@ ssize_t vfio_pci_core_write(struct vfio_device *v, const char __user *buf, size_
 int vfio_pci_core_mmap(struct vfio_device *v, struct vm_area_struct *vma) { (void)v; (void)vma; return -EINVAL; }
 void vfio_pci_core_request(struct vfio_device *v, unsigned int count) { (void)v; (void)count; }
 int vfio_pci_core_match(struct vfio_device *v, char *buf) { (void)v; (void)buf; return 0; }
+int vfio_pci_core_match_token_uuid(struct vfio_device *v, const uuid_t *uuid) { (void)v; (void)uuid; return 0; }
+int vfio_pci_ioctl_get_region_info(struct vfio_device *v, struct vfio_region_info *info, struct vfio_info_cap *caps)
+{
+	(void)v; (void)info; (void)caps;
+	return -ENOTTY;
+}
+
+/* ---- debugfs: not mounted here ---- */
+struct dentry *debugfs_lookup(const char *name, struct dentry *parent) { (void)name; (void)parent; return NULL; }
+struct dentry *debugfs_create_dir(const char *name, struct dentry *parent) { (void)name; (void)parent; return ERR_PTR(-ENODEV); }
+struct dentry *debugfs_create_file(const char *name, umode_t mode, struct dentry *parent, void *data, const void *fops)
+{
+	(void)name; (void)mode; (void)parent; (void)data; (void)fops;
+	return ERR_PTR(-ENODEV);
+}
+void debugfs_create_devm_seqfile(struct device *dev, const char *name, struct dentry *parent,
+				 int (*read_fn)(struct seq_file *s, void *data))
+{
+	(void)dev; (void)name; (void)parent; (void)read_fn;
+}
+void debugfs_remove_recursive(struct dentry *dentry) { (void)dentry; }
+void dput(struct dentry *dentry) { (void)dentry; }
+void seq_puts(struct seq_file *m, const char *s) { (void)m; (void)s; }
+void seq_printf(struct seq_file *m, const char *fmt, ...) { (void)m; (void)fmt; }
+void seq_hex_dump(struct seq_file *m, const char *prefix_str, int prefix_type, int rowsize, int groupsize,
+		  const void *buf, size_t len, bool ascii)
+{
+	(void)m; (void)prefix_str; (void)prefix_type; (void)rowsize; (void)groupsize; (void)buf; (void)len; (void)ascii;
+}
 pci_ers_result_t vfio_pci_core_aer_err_detected(struct pci_dev *pdev, pci_channel_state_t state)
 {
 	(void)pdev; (void)state;
@@ -499,21 +536,44 @@ long shim_migration_flags(int i)
 	return s->vdev->migration_flags;
 }
 
-/* VFIO_DEVICE_FEATURE SET MIG_DEVICE_STATE: the core hands the request to the driver's op */
+struct set_call {
+	struct vfio_device *vdev;
+	enum vfio_device_mig_state state;
+	struct file *res;
+};
+
+static void call_set_state(void *p)
+{
+	struct set_call *c = p;
+
+	c->res = c->vdev->mig_ops->migration_set_state(c->vdev, c->state);
+}
+
+/* VFIO_DEVICE_FEATURE SET MIG_DEVICE_STATE: the core hands the request to the driver's op. A walk
+ * that never ends (core.c) leaves the driver's frames through the guard: SHIM_SET_HANG, and the
+ * device stays wedged as a kernel's would (its state mutex never released). */
 int shim_set_state(int i, u32 state, struct file **out)
 {
 	struct shim_inst *s = get(i);
-	struct file *f;
+	struct set_call c;
 
 	*out = NULL;
 	if (!s)
 		return -EBADF;
 	if (!s->vdev->mig_ops)
 		return -ENOTTY;
-	f = s->vdev->mig_ops->migration_set_state(s->vdev, (enum vfio_device_mig_state)state);
-	if (IS_ERR(f))
-		return (int)PTR_ERR(f);
-	*out = f;
+	if (s->wedged)
+		return SHIM_SET_HANG;
+	c.vdev = s->vdev;
+	c.state = (enum vfio_device_mig_state)state;
+	c.res = NULL;
+	if (shim_guarded(call_set_state, &c)) {
+		s->wedged = true;
+		return SHIM_SET_HANG;
+	}
+	if (IS_ERR(c.res))
+		return (int)PTR_ERR(c.res);
+	*out = c.res;
 	return 0;
 }
 

@@ -26,5 +26,6 @@
 #define EOVERFLOW 75
 #define EOPNOTSUPP 95
 #define ETIMEDOUT 110
+#define ENOIOCTLCMD 515
 #define ENOTSUPP 524
 #endif

@@ -75,6 +75,26 @@ typedef struct { s64 counter; } atomic64_t;
 #define FIELD_PREP(mask, val) (((u64)(val) << __bf_shf(mask)) & (mask))
 #define FIELD_GET(mask, reg) (((reg) & (mask)) >> __bf_shf(mask))
 
+/* bit operations on unsigned long words (one thread per case: plain read-modify-write) */
+#define BITS_PER_LONG (8 * (int)sizeof(long))
+static inline void set_bit(long nr, volatile unsigned long *addr) { addr[nr / BITS_PER_LONG] |= 1UL << (nr % BITS_PER_LONG); }
+static inline void clear_bit(long nr, volatile unsigned long *addr) { addr[nr / BITS_PER_LONG] &= ~(1UL << (nr % BITS_PER_LONG)); }
+static inline bool test_bit(long nr, const volatile unsigned long *addr) { return (addr[nr / BITS_PER_LONG] >> (nr % BITS_PER_LONG)) & 1; }
+static inline bool test_and_set_bit(long nr, volatile unsigned long *addr)
+{
+	bool old = test_bit(nr, addr);
+
+	set_bit(nr, addr);
+	return old;
+}
+static inline bool test_and_clear_bit(long nr, volatile unsigned long *addr)
+{
+	bool old = test_bit(nr, addr);
+
+	clear_bit(nr, addr);
+	return old;
+}
+
 /* a WARN is a driver defect: logged through the harness (it shows in the evidence), not fatal */
 void shim_warn(const char *file, int line);
 #define WARN_ON(cond) ({ int __w = !!(cond); if (__w) shim_warn(__FILE__, __LINE__); __w; })
@@ -132,12 +152,37 @@ static inline int mutex_trylock(struct mutex *m) { if (m->locked) return 0; m->l
 /* ---- lists, work, misc kernel objects the QM header embeds by value ---- */
 struct list_head { struct list_head *next, *prev; };
 static inline void INIT_LIST_HEAD(struct list_head *l) { l->next = l; l->prev = l; }
+static inline void list_add_tail(struct list_head *n, struct list_head *head)
+{
+	n->prev = head->prev; n->next = head; head->prev->next = n; head->prev = n;
+}
+static inline void list_del(struct list_head *e)
+{
+	e->prev->next = e->next; e->next->prev = e->prev; e->next = e->prev = NULL;
+}
 struct idr { void *root; };
 struct work_struct { void (*func)(struct work_struct *); };
 struct workqueue_struct;
 struct dentry;
-struct seq_file;
 struct debugfs_regset32;
+typedef struct { u8 b[16]; } uuid_t;
+
+/* debugfs is not mounted in the shim: lookups find nothing, creations fail softly, seq_file
+ * output goes nowhere (a driver's debugfs hooks only read state, and nothing here reads them) */
+struct seq_file { void *private; };
+enum { DUMP_PREFIX_NONE, DUMP_PREFIX_ADDRESS, DUMP_PREFIX_OFFSET };
+static inline bool debugfs_initialized(void) { return false; }
+struct dentry *debugfs_lookup(const char *name, struct dentry *parent);
+struct dentry *debugfs_create_dir(const char *name, struct dentry *parent);
+struct dentry *debugfs_create_file(const char *name, umode_t mode, struct dentry *parent, void *data, const void *fops);
+void debugfs_create_devm_seqfile(struct device *dev, const char *name, struct dentry *parent,
+				 int (*read_fn)(struct seq_file *s, void *data));
+void debugfs_remove_recursive(struct dentry *dentry);
+void dput(struct dentry *dentry);
+void seq_puts(struct seq_file *m, const char *s);
+void seq_printf(struct seq_file *m, const char *fmt, ...) __printf(2, 3);
+void seq_hex_dump(struct seq_file *m, const char *prefix_str, int prefix_type, int rowsize, int groupsize,
+		  const void *buf, size_t len, bool ascii);
 struct kernel_param;
 struct scatterlist;
 struct uacce_device;
@@ -342,6 +387,8 @@ int nonseekable_open(struct inode *inode, struct file *filp);
 struct file *get_file(struct file *f);
 void fput(struct file *f);
 loff_t no_llseek(struct file *file, loff_t offset, int whence);
+/* 32-bit user space on a 64-bit kernel: the same ioctl with the argument as a pointer */
+long compat_ptr_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 static inline struct inode *file_inode(const struct file *f) { return f->f_inode; }
 
 /* ---- the VFIO core as drivers see it ---- */
@@ -353,6 +400,7 @@ struct vfio_migration_ops {
 	int (*migration_get_data_size)(struct vfio_device *device, unsigned long *stop_copy_length);
 };
 struct vfio_log_ops;
+struct vfio_info_cap { struct vfio_info_cap_header *buf; size_t size; };
 struct vfio_device_ops {
 	char *name;
 	int (*init)(struct vfio_device *vdev);
@@ -371,6 +419,9 @@ struct vfio_device_ops {
 	int (*match)(struct vfio_device *vdev, char *buf);
 	void (*dma_unmap)(struct vfio_device *vdev, u64 iova, u64 length);
 	int (*device_feature)(struct vfio_device *device, u32 flags, void __user *arg, size_t argsz);
+	/* newer cores: region info through the core, token match */
+	int (*get_region_info_caps)(struct vfio_device *vdev, struct vfio_region_info *info, struct vfio_info_cap *caps);
+	int (*match_token_uuid)(struct vfio_device *vdev, const uuid_t *uuid);
 };
 struct vfio_device {
 	struct device *dev;
@@ -379,6 +430,7 @@ struct vfio_device {
 	const struct vfio_log_ops *log_ops;
 	u32 migration_flags;
 	int open_count;
+	struct dentry *debug_root;
 	void *shim_priv;
 };
 int vfio_mig_get_next_state(struct vfio_device *device, enum vfio_device_mig_state cur_fsm,
@@ -389,6 +441,11 @@ struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev, const st
 	container_of(({ _Static_assert(offsetof(struct dev_struct, member) == 0, "vfio_device must come first"); \
 		_vfio_alloc_device(sizeof(struct dev_struct), dev, ops); }), struct dev_struct, member)
 void vfio_put_device(struct vfio_device *device);
+/* iommufd binding of a physical device: no IOMMU here, the harness never binds one */
+int vfio_iommufd_physical_bind(struct vfio_device *vdev, struct iommufd_ctx *ictx, u32 *out_device_id);
+void vfio_iommufd_physical_unbind(struct vfio_device *vdev);
+int vfio_iommufd_physical_attach_ioas(struct vfio_device *vdev, u32 *pt_id);
+void vfio_iommufd_physical_detach_ioas(struct vfio_device *vdev);
 
 /* vfio-pci core: the parts of a PCI VFIO device a variant driver delegates to */
 #define VFIO_PCI_OFFSET_SHIFT 40
@@ -414,6 +471,8 @@ ssize_t vfio_pci_core_write(struct vfio_device *core_vdev, const char __user *bu
 int vfio_pci_core_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma);
 void vfio_pci_core_request(struct vfio_device *core_vdev, unsigned int count);
 int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf);
+int vfio_pci_core_match_token_uuid(struct vfio_device *core_vdev, const uuid_t *uuid);
+int vfio_pci_ioctl_get_region_info(struct vfio_device *core_vdev, struct vfio_region_info *info, struct vfio_info_cap *caps);
 pci_ers_result_t vfio_pci_core_aer_err_detected(struct pci_dev *pdev, pci_channel_state_t state);
 
 #endif

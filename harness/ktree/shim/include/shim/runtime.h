@@ -19,12 +19,28 @@ typedef void shim_write32_fn(int inst, int space, u32 off, u32 val);
 typedef void shim_write64_fn(int inst, int space, u32 off, u64 val);
 typedef void shim_write128_fn(int inst, int space, u32 off, u64 lo, u64 hi);
 typedef void shim_delay_fn(u32 us);
-typedef int shim_next_state_fn(u32 flags, u32 cur, u32 target);
+/* each answer of the core's state walk (ret: 0 with next, -errno, or SHIM_CORE_HANG); a non-zero
+ * return ends the SET request as a hang (the harness's bound on a driver's walk) */
+typedef int shim_core_step_fn(int inst, u32 cur, u32 target, int ret, u32 next);
 typedef void shim_log_fn(int inst, int level, const char *msg);
 
 void shim_set_callbacks(shim_read32_fn *r32, shim_write32_fn *w32, shim_write64_fn *w64,
-			shim_write128_fn *w128, shim_delay_fn *delay, shim_next_state_fn *next,
+			shim_write128_fn *w128, shim_delay_fn *delay, shim_core_step_fn *step,
 			shim_log_fn *log);
+
+/* core.c: the tree's state walk under a CPU-time budget; its answers go to the harness */
+#define SHIM_CORE_BUDGET_MS 1000
+/* not errnos: the core's walk never returned / a SET request was abandoned as a hang */
+#define SHIM_CORE_HANG (-100000)
+#define SHIM_SET_HANG (-100001)
+int shim_core_step(int inst, u32 cur, u32 target, int ret, u32 next);
+void shim_set_core_budget(unsigned int ms);
+
+/* host/watchdog.c (compiled against the C library): budgets and exits for driver code */
+int shim_bounded_call(int (*fn)(void *), void *arg, unsigned int budget_ms, int *ret);
+int shim_guarded(void (*fn)(void *), void *arg);
+void shim_escape(void);
+void shim_pause(void);
 
 /* glue.c: the only code that knows the driver's own structs (compiled against the tree's headers) */
 void *shim_glue_new_pf_qm(struct pci_dev *pf, void __iomem *io_base, int hw_ver);
