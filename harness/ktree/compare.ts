@@ -1,7 +1,9 @@
 // Model against real code (`migcompat ktree compare`): the same check probes (streams × chunkings ×
-// destination configurations), save probes (workloads × devices × device faults) and a matrix
-// slice run on a model revision and on the real code of the same version; every disagreement is
-// a fidelity finding with both sides' evidence. Known ones are listed in specs/findings/ktree.yaml.
+// destination configurations), save probes (workloads × devices × device faults), uAPI scripts
+// (PRE_COPY and PRECOPY_INFO, writes after a failed write, a second resume session, reset in each
+// state: probeScripts.ts) and a matrix slice run on a model revision and on the real code of the
+// same version; every disagreement is a fidelity finding with both sides' evidence. Known ones are
+// listed in specs/findings/ktree.yaml.
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import YAML from 'yaml';
@@ -15,7 +17,8 @@ import type { CaseSpec, WorkloadName } from '../runners/types.ts';
 import { UsageError } from '../util/usage-error.ts';
 import { hostActions, runJob, type Job, type JobResult } from './jobs.ts';
 import { runJobsInChild } from './pool.ts';
-import { resolveKtree } from './registry.ts';
+import { probeScripts } from './probeScripts.ts';
+import { resolveKtree, type KtreeEntry } from './registry.ts';
 
 export const FINDINGS_FILE = resolve('specs/findings/ktree.yaml');
 
@@ -54,6 +57,8 @@ export interface CompareReport {
   findings: Finding[];
   unrecorded: number;
   seconds: { model: number; real: number };
+  /** what the reader should know about the pair, e.g. the point release fetched is not the model's */
+  notes: string[];
 }
 
 export interface CompareOptions {
@@ -66,7 +71,9 @@ export interface CompareOptions {
 // ---- probe sets ---------------------------------------------------------------------------------
 
 const STREAM_SOURCES = ['hisi-acc/v5.18', 'hisi-acc/v6.16'];
-const CHUNKINGS = ['single', 'qemu', 'chunks:1,175', 'chunks:100,76'];
+// single write, QEMU's plan, byte-wise start, a split inside the body, the header alone first, and
+// a header followed by a 1-byte write (the match check runs at 40 bytes, then again)
+const CHUNKINGS = ['single', 'qemu', 'chunks:1,175', 'chunks:100,76', 'chunks:40,136', 'chunks:40,1,135'];
 
 function setU32(b: Buffer, off: number, v: number): Buffer {
   const c = Buffer.from(b);
@@ -137,6 +144,12 @@ export function buildJobs(model: string, real: string, scope: 'quick' | 'full'):
       }
     }
   }
+  // uAPI scripts on the model's own stream and a destination that matches it
+  const own = streams.find((x) => x.name === `from ${model}`);
+  if (own) {
+    const buf = Buffer.from(own.hex, 'hex');
+    if (buf.length === 176) for (const j of probeScripts(model, buf, destinationFor(buf), scope)) both(j, 'rev');
+  }
   // save probes
   const workloads: WorkloadName[] = quick ? ['kernel-crypto', 'no-driver'] : ['kernel-crypto', 'user-polling', 'no-driver', 'driver-unloaded'];
   const types: DeviceType[] = quick ? ['SEC'] : ['SEC', 'HPRE', 'ZIP'];
@@ -164,16 +177,18 @@ export function buildJobs(model: string, real: string, scope: 'quick' | 'full'):
 function view(kind: string, ev: Record<string, unknown>): Record<string, unknown> {
   if (kind !== 'case') {
     // log text and the reason built from it are each side's own wording: shown, not compared
-    const { dmesg: _d, reason: _r, ...rest } = ev;
+    const { dmesg: _d, reason: _r, hang, ...rest } = ev;
     void _d; void _r;
-    return splitActions(rest);
+    const h = hang as { arcs?: unknown } | string | string[] | null | undefined;
+    return splitActions({ ...rest, hang: h && typeof h === 'object' && !Array.isArray(h) ? h.arcs ?? null : h ?? null });
   }
   const e = ev as unknown as Evidence & { stream: string | null };
   const revived: Evidence = { ...e, stream: e.stream ? Buffer.from(String(e.stream), 'hex') : null };
   const v = judge(revived);
   return {
     outcome: v.outcome, errno: v.errno, stage: v.stage, stream: e.stream, srcFinalState: e.srcFinalState, dstFinalState: e.dstFinalState,
-    guestOn: e.guestOn, checks: e.checks.map((c) => `${c.name}:${c.ok}`), hang: e.hang, harnessError: e.harnessError,
+    // a hang's arcs are compared; where it is named is each side's own wording
+    guestOn: e.guestOn, checks: e.checks.map((c) => `${c.name}:${c.ok}`), hang: e.hang?.arcs ?? null, harnessError: e.harnessError,
     ...splitActions({ actions: hostActions(e.timeline as TimelineEvent[]) }),
   };
 }
@@ -240,11 +255,29 @@ export function diffResults(model: string, real: string, jobs: Job[], m: JobResu
   return { findings, agreedIds };
 }
 
+const patchLevel = (s: string): [string, string] | null => {
+  const m = /(\d+\.\d+)\.(\d+)/.exec(s);
+  return m ? [m[1], m[2]] : null;
+};
+
+/**
+ * A Debian tree is pinned by series, so apt may serve a newer point release than the one a model
+ * profile was derived from: say so (the self-check still runs against what was fetched).
+ */
+export function pointReleaseNotes(model: { id: string; kernel: string }, real: KtreeEntry): string[] {
+  const m = patchLevel(model.kernel);
+  const r = patchLevel(real.kernelVersion);
+  if (!m || !r || m[0] !== r[0] || m[1] === r[1]) return [];
+  return [`${model.id} describes ${m[0]}.${m[1]}, the real code is ${r[0]}.${r[1]}` +
+    `${real.pkgVersion ? ` (package ${real.pkgVersion})` : ''}: compared as fetched; differences may be the point releases'`];
+}
+
 /** Run the self-check of `model` against `real` (a ktree: id). */
 export async function compare(model: string, real: string, opts: CompareOptions = {}): Promise<CompareReport> {
   if (!real.startsWith('ktree:')) throw new UsageError(`--real must be a ktree: revision, got '${real}'`);
-  loadRevision(model); // bad id → UsageError before anything runs
+  const modelRev = loadRevision(model); // bad id → UsageError before anything runs
   const entry = resolveKtree(real);
+  const notes = pointReleaseNotes(modelRev, entry);
   const known = loadFindings(opts.findingsFile);
   const { model: mj, real: rj } = buildJobs(model, real, opts.scope ?? 'full');
   let t0 = process.hrtime.bigint();
@@ -273,7 +306,7 @@ export async function compare(model: string, real: string, opts: CompareOptions 
   return {
     model, real, jobs: mj.length, agreed: agreedIds.size, agreedOrKnown: mj.filter((j) => !unexplained.has(j.id)).length,
     verdicts: [sameVerdict, cases], byKind, findings,
-    unrecorded: findings.filter((f) => f.known === null).length, seconds: { model: tm, real: tr },
+    unrecorded: findings.filter((f) => f.known === null).length, seconds: { model: tm, real: tr }, notes,
   };
 }
 
@@ -282,6 +315,7 @@ export function formatReport(rep: CompareReport, maxFindings = 40): string {
   const lines = [
     `model ${rep.model} vs real ${rep.real}: ${rep.jobs} jobs, ${rep.agreed} identical, ` +
       `${rep.agreedOrKnown} agree up to recorded findings; case verdicts agree ${rep.verdicts[0]}/${rep.verdicts[1]}`,
+    ...rep.notes.map((n) => `note: ${n}`),
     'identical jobs by kind:',
   ];
   for (const [k, [a, t]] of Object.entries(rep.byKind)) lines.push(`  ${k.padEnd(6)} ${a}/${t}`);

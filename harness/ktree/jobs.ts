@@ -18,6 +18,7 @@ import { Rng } from '../util/rng.ts';
 import { Timeline } from '../util/timeline.ts';
 import { HangError } from '../vfio/driver.ts';
 import { SimVfioDevice } from '../vfio/sim.ts';
+import { runScript, type ScriptJob } from './scripts.ts';
 
 /** A save probe: what a source of `rev` produces (compare only). */
 export interface SaveJob {
@@ -30,8 +31,8 @@ export interface SaveJob {
   faults?: Partial<DeviceFaults>;
 }
 
-/** The runners' isolated jobs (case, check) and the save probe. */
-export type Job = CheckJob | SaveJob | CaseJob;
+/** The runners' isolated jobs (case, check), the save probe and uAPI scripts (compare only). */
+export type Job = CheckJob | SaveJob | CaseJob | ScriptJob;
 
 /** What a job produced, in comparable form; `error` is set when the job could not run to its end. */
 export interface JobResult {
@@ -79,6 +80,10 @@ export function runJob(job: Job, resolve: (id: string) => Revision): JobResult {
       return { id: job.id, error: null, evidence: toPlain({ ...rest, actions: hostActions(timeline ?? []), dmesg }) };
     }
     if (job.kind === 'save') return { id: job.id, error: null, evidence: toPlain(saveProbe(job, resolve(job.rev))) };
+    if (job.kind === 'script') {
+      const { timeline, ...r } = runScript(job, resolve(job.rev));
+      return { id: job.id, error: null, evidence: toPlain({ ...r, actions: hostActions(timeline.events), dmesg: dmesgOf(timeline.events) }) };
+    }
     const ev = runCase(job.spec);
     return { id: job.id, error: null, evidence: toPlain(ev) };
   } catch (e) {
