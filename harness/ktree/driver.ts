@@ -8,7 +8,7 @@ import { errnoName, fail, ok, type ErrnoName, type IoResult } from '../util/errn
 import { HangError, type MigrationDriver } from '../vfio/driver.ts';
 import { WALK_BOUND } from '../vfio/fsm.ts';
 import { MIG_STATE, MIG_STATE_NAMES, type DataFd, type MigState, type PrecopyInfo } from '../vfio/types.ts';
-import { SHIM_CORE_HANG, SHIM_SET_HANG, loadShimLib, type ShimLib } from './ffi.ts';
+import { SHIM_CORE_HANG, SHIM_DOORBELL_BOUND, SHIM_DOORBELL_HANG, SHIM_SET_HANG, loadShimLib, type ShimLib } from './ffi.ts';
 
 /** PCI revision of a QM V3 PF (hisi_acc_qm.h QM_HW_V3): the driver offers migration only from V3 on. */
 export const QM_HW_V3 = 0x30;
@@ -113,7 +113,11 @@ export class KtreeDriver implements MigrationDriver {
     this.hangWhere = null;
     const r = this.lib.setState(this.inst, MIG_STATE[target]);
     if (r.ret === SHIM_SET_HANG) {
-      // the kernel's SET never returns: no arc is settled, the walk so far is the evidence
+      // the SET never returns: the arc in progress (if any) is recorded as hung, the walk is the evidence
+      // (set by the callbacks during the call: TypeScript cannot see that)
+      const p = this.pending as { from: MigState; to: MigState } | null;
+      this.pending = null;
+      if (p) this.ctx.timeline.push(this.ctx.side, 'arc', { from: p.from, to: p.to }, 'HANG');
       throw new HangError(this.hangWhere ?? `${this.revId} set_device_state: the device's state mutex is held by a SET request that never returned`,
         [...this.arcs]);
     }
@@ -146,6 +150,12 @@ export class KtreeDriver implements MigrationDriver {
   // the driver's state moved to its end; that is when a completed RESUMING→STOP hands the bases to
   // firmware. Returning 1 makes the shim abandon the SET request (a hang, never an errno).
   private onCoreStep(cur: number, target: number, ret: number, next: number): number {
+    if (ret === SHIM_DOORBELL_HANG) {
+      // inside an arc (start_device's loop): the same bound as the model's (START_DEVICE_BOUND,
+      // docs/revisions.md); the arc in progress stays pending and is recorded as hung
+      this.hangWhere = `${this.revId} start_device: SQ doorbell loop past ${SHIM_DOORBELL_BOUND} doorbells`;
+      return 1;
+    }
     const curS = stateName(cur);
     const targetS = stateName(target);
     this.settleArc(curS, undefined);

@@ -24,6 +24,9 @@ export interface InstanceSink {
 export const SHIM_CORE_HANG = -100000;
 /** shim_set_state: the SET request was abandoned as a hang (not an errno) */
 export const SHIM_SET_HANG = -100001;
+/** writeq: the SET request's doorbells passed the model's start_device bound (not an errno) */
+export const SHIM_DOORBELL_HANG = -100002;
+export const SHIM_DOORBELL_BOUND = 0x10000;
 
 /** Hooks shared by all instances of a library (delays and the core's state-walk answers). */
 export interface LibHooks {

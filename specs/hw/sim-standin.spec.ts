@@ -5,7 +5,8 @@ import { test, expect } from '@playwright/test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { capture, load, probe, type HostContext } from '../../harness/runners/vfio-host/ops.ts';
+import { capture, load, probe, withDevice, type HostContext } from '../../harness/runners/vfio-host/ops.ts';
+import { HangError } from '../../harness/vfio/driver.ts';
 import { StandinHost } from '../../harness/vfio/kernel/standin/host.ts';
 import { simStandinDevice } from '../../harness/runners/vfio-host/standinSim.ts';
 import { fakeSysfs, VF_A, VF_B } from './fixtures.ts';
@@ -70,5 +71,28 @@ test('v6.16 → v7.0: the same refusal, and a reset that restores RUNNING', () =
   const l = load(ctx, VF_B, bad, 'chunks:40,136');
   expect(l.verdict).toMatchObject({ outcome: 'refused', errno: 'EFAULT', stage: 'write' });
   expect(l.recovery).toMatchObject({ action: 'reset', finalState: 'RUNNING', ok: true });
+  expect(StandinHost.get().errors).toEqual([]);
+});
+
+test('a revision whose core never returns (v6.16, skip loop) makes the kernel call throw the hang, never an errno', () => {
+  const ctx = hosts('hisi-acc/v6.16', 'hisi-acc/debian-6.12.118');
+  let hang: unknown = null;
+  try {
+    withDevice(ctx, VF_A, (s) => {
+      expect(s.dev.setState('STOP_COPY').ok).toBe(true);
+      return s.dev.setState('PRE_COPY');
+    });
+  } catch (e) {
+    hang = e;
+  }
+  expect(hang).toBeInstanceOf(HangError);
+  expect((hang as HangError).where).toMatch(/skip loop cycles at ERROR for STOP_COPY->PRE_COPY/);
+  // the same request on the fixed core of Debian 6.12.118: the blocked arc is EINVAL
+  const r = withDevice(ctx, VF_B, (s) => {
+    expect(s.dev.setState('STOP_COPY').ok).toBe(true);
+    return s.dev.setState('PRE_COPY');
+  });
+  expect(r.value).toEqual({ ok: false, errno: 'EINVAL' });
+  expect(r.recovery.finalState).toBe('RUNNING');
   expect(StandinHost.get().errors).toEqual([]);
 });

@@ -1,5 +1,5 @@
-// Building a tree: the Debian 6.1.192 driver compiles unmodified against the shim, the library is
-// cached by the source hash, and a tree that needs what the shim lacks fails with one message
+// Building a tree: the Debian 6.1 and 6.12 drivers (and their cores' state walks) compile unmodified
+// against the shim, the library is cached by the source hash, and a tree that needs what the shim lacks fails with one message
 // naming the missing headers and symbols (exit 2 from the CLI).
 import { test, expect } from '@playwright/test';
 import { createHash } from 'node:crypto';
@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { buildTree, KtreeBuildError, parseDiagnostics } from '../../harness/ktree/build.ts';
-import { DRIVER_C, atFunctionStart, debianTree, patchedTree } from './trees.ts';
+import { CORE_C, DRIVER_C, atFunctionStart, debianTree, patchedTree } from './trees.ts';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
@@ -74,4 +74,35 @@ test('CLI: a path that is not a kernel tree is bad input (one line, exit 2)', ()
   expect(r.status).toBe(2);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
   expect(r.stderr).toContain('missing drivers/vfio/pci/hisilicon/');
+});
+
+test('Debian 6.12: the newest 6.12 point release builds unmodified, its core walk from its own vfio_main.c', () => {
+  const tree = debianTree('debian-6.12');
+  expect(readFileSync(join(tree, 'Makefile'), 'utf8')).toMatch(/^PATCHLEVEL = 12$/m);
+  const meta = JSON.parse(readFileSync(join(tree, '.migcompat-tree.json'), 'utf8'));
+  expect(meta).toMatchObject({ source: 'debian', pkg: 'linux-source-6.12' });
+  expect(meta.pkgVersion).toMatch(/^6\.12\.\d+-/);
+  const before = [DRIVER_C, CORE_C].map((f) => sha(join(tree, f)));
+  const b = buildTree(tree);
+  expect(b.files).toEqual(expect.arrayContaining([DRIVER_C, CORE_C]));
+  expect([DRIVER_C, CORE_C].map((f) => sha(join(tree, f)))).toEqual(before);
+});
+
+test('a newer tree: compile errors and calls to functions the shim lacks come in one message', () => {
+  // as upstream drivers after 6.12 do: a debugfs reader on the seq_file, a core helper the shim lacks
+  const tree = patchedTree((s) => s.replace('static int hisi_acc_vf_release_file(',
+    'static int hisi_acc_newer_reader(struct seq_file *seq, void *data)\n{\n\tseq_puts(seq, "x");\n' +
+    '\tvfio_core_helper_from_the_future(seq->private);\n\treturn seq->no_such_member;\n}\n\nstatic int hisi_acc_vf_release_file('),
+  { tree: 'debian-6.12' });
+  let err: unknown;
+  try {
+    buildTree(tree);
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(KtreeBuildError);
+  const e = err as KtreeBuildError;
+  expect(e.message.split('\n')).toHaveLength(1);
+  expect(e.missingSymbols).toEqual(expect.arrayContaining(['member no_such_member', 'vfio_core_helper_from_the_future']));
+  expect(e.missingSymbols).not.toContain('seq_puts'); // debugfs and seq_file are stubbed in the shim
 });

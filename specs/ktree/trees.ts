@@ -1,6 +1,7 @@
-// Shared by the ktree specs: Debian 6.1.192's tree (fetched and built once, cached outside git) and
-// copies of it with a test-only change (to reach the build's error paths and the child process's
-// crash and hang handling; the Debian tree itself is never modified).
+// Shared by the ktree specs: the Debian trees (6.1 and 6.12, fetched and built once, cached outside
+// git) and copies of them with a test-only change (to reach the build's error paths, the child
+// process's crash and hang handling, and a core without the blocked-arc fix; the Debian trees
+// themselves are never modified).
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,25 +11,28 @@ import { DRIVER_DIR } from '../../harness/ktree/tree.ts';
 
 export const DEBIAN = 'ktree:debian-6.1';
 export const MODEL = 'hisi-acc/debian-6.1.192';
+export const DEBIAN_612 = 'ktree:debian-6.12';
+export const MODEL_612 = 'hisi-acc/debian-6.12.118';
 export const DRIVER_C = `${DRIVER_DIR}/hisi_acc_vfio_pci.c`;
+export const CORE_C = 'drivers/vfio/vfio_main.c';
 
-export function debianTree(): string {
-  return fetchDebian('debian-6.1').dir;
+export function debianTree(name: 'debian-6.1' | 'debian-6.12' = 'debian-6.1'): string {
+  return fetchDebian(name).dir;
 }
 
-export function debianLib(): KtreeEntry {
-  return resolveKtree(DEBIAN);
+export function debianLib(id = DEBIAN): KtreeEntry {
+  return resolveKtree(id);
 }
 
 const made: string[] = [];
 process.on('exit', () => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/** A private copy of the Debian tree whose driver source went through `edit` (removed at exit). */
-export function patchedTree(edit: (src: string) => string): string {
+/** A private copy of a Debian tree whose `file` (default: the driver) went through `edit` (removed at exit). */
+export function patchedTree(edit: (src: string) => string, opts: { tree?: 'debian-6.1' | 'debian-6.12'; file?: string } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'ktree-spec-'));
   made.push(dir);
-  cpSync(debianTree(), dir, { recursive: true });
-  const f = join(dir, DRIVER_C);
+  cpSync(debianTree(opts.tree), dir, { recursive: true });
+  const f = join(dir, opts.file ?? DRIVER_C);
   const before = readFileSync(f, 'utf8');
   const after = edit(before);
   if (after === before) throw new Error('patchedTree: the edit changed nothing (the anchor moved?)');

@@ -106,12 +106,22 @@ u64 readq(const volatile void __iomem *addr)
 	return readl(addr) | ((u64)readl((const volatile char *)addr + 4) << 32);
 }
 
+/* 64-bit stores (doorbells) of the SET request in progress, against SHIM_DOORBELL_BOUND */
+static bool in_set;
+static u32 set_doorbells;
+
 void writeq(u64 value, volatile void __iomem *addr)
 {
 	int inst, space;
 	u32 off;
 
-	if (decode(addr, &inst, &space, &off) && cb_write64)
+	if (!decode(addr, &inst, &space, &off))
+		return;
+	if (in_set && ++set_doorbells > SHIM_DOORBELL_BOUND) {
+		shim_core_step(inst, 0, 0, SHIM_DOORBELL_HANG, 0);
+		shim_escape();
+	}
+	if (cb_write64)
 		cb_write64(inst, space, off, value);
 }
 
@@ -567,10 +577,14 @@ int shim_set_state(int i, u32 state, struct file **out)
 	c.vdev = s->vdev;
 	c.state = (enum vfio_device_mig_state)state;
 	c.res = NULL;
+	in_set = true;
+	set_doorbells = 0;
 	if (shim_guarded(call_set_state, &c)) {
+		in_set = false;
 		s->wedged = true;
 		return SHIM_SET_HANG;
 	}
+	in_set = false;
 	if (IS_ERR(c.res))
 		return (int)PTR_ERR(c.res);
 	*out = c.res;

@@ -1,9 +1,12 @@
-// A small hisi-like VfioDevice that the stand-in drives when no simulated revision is named: the VFIO core's
-// path walk (docs/reference.md#the-cores-next-step-table), save/resume sessions with the hisi stream sizes
-// (40/176), the destination's match check and reset. It is a protocol double for the kernel backend's tests,
+// A small hisi-like VfioDevice that the stand-in drives when no simulated revision is named: the
+// VFIO core's path walk (harness/vfio/fsm.ts with a current kernel's core,
+// docs/reference.md#the-cores-next-step-table), save/resume sessions with the hisi stream sizes (40/176),
+// the destination's match check and reset. It is a protocol double for the kernel backend's tests,
 // not a revision model (those live in harness/drivers and harness/vfio/sim).
 import { ACC_DEV_MAGIC_V1, ACC_DEV_MAGIC_V2, ACC_VF_DATA_SIZE, QM_MATCH_SIZE } from '../../../formats/accVfData.ts';
 import { fail, ok, type IoResult } from '../../../util/errno.ts';
+import { HangError } from '../../driver.ts';
+import { WALK_BOUND, nextStep } from '../../fsm.ts';
 import { MIG_FLAG, type DataFd, type MigState, type PrecopyInfo, type VfioDevice } from '../../types.ts';
 
 export interface FakeDeviceOptions {
@@ -28,20 +31,6 @@ export const FAKE_DEFAULTS: Omit<FakeDeviceOptions, 'name'> = {
 };
 
 type S = MigState;
-// Next-step table of the core (docs/reference.md#the-cores-next-step-table): row = current, column = target.
-const ORDER: S[] = ['STOP', 'RUNNING', 'STOP_COPY', 'RESUMING', 'RUNNING_P2P', 'PRE_COPY', 'PRE_COPY_P2P', 'ERROR'];
-const TABLE: Record<string, string> = {
-  STOP: 'S RP SC RES RP RP RP ERR', RUNNING: 'RP R RP RP RP PC RP ERR', STOP_COPY: 'S S SC S S ERR ERR ERR',
-  RESUMING: 'S S S RES S S S ERR', RUNNING_P2P: 'S R S S RP R PCP ERR', PRE_COPY: 'R R PCP R R PC PCP ERR',
-  PRE_COPY_P2P: 'RP RP SC RP RP PC PCP ERR', ERROR: 'ERR ERR ERR ERR ERR ERR ERR ERR',
-};
-const ABBR: Record<string, S> = {
-  S: 'STOP', R: 'RUNNING', SC: 'STOP_COPY', RES: 'RESUMING', RP: 'RUNNING_P2P', PC: 'PRE_COPY', PCP: 'PRE_COPY_P2P', ERR: 'ERROR',
-};
-const NEEDS: Record<S, number> = {
-  STOP: 1, RUNNING: 1, STOP_COPY: 1, RESUMING: 1, RUNNING_P2P: 3, PRE_COPY: 5, PRE_COPY_P2P: 7, ERROR: 0xffffffff,
-};
-const next = (cur: S, target: S): S => ABBR[TABLE[cur].split(' ')[ORDER.indexOf(target)]];
 
 class Session implements DataFd {
   pos = 0;
@@ -135,17 +124,17 @@ export class FakeHisiDevice implements VfioDevice {
   }
 
   setState(target: MigState): IoResult<{ dataFd: DataFd | null }> {
-    const sup = (s: S) => (NEEDS[s] & this.opts.flags) === NEEDS[s];
-    if (!sup(this.state) || !sup(target)) return fail('EINVAL');
     let opened: DataFd | null = null;
-    for (let guard = 0; this.state !== target; guard++) {
-      if (guard > 8) return fail('EINVAL');
-      let n = next(this.state, target);
-      while (!sup(n)) n = next(n, target);
-      if (n === 'ERROR') return fail('EINVAL');
-      const r = this.arc(this.state, n);
+    const arcs: string[] = [];
+    while (this.state !== target) {
+      // every arc here succeeds and moves the state, so the walk ends within the core's longest path
+      if (arcs.length >= WALK_BOUND) throw new HangError(`${this.opts.name} set_device_state`, arcs);
+      const n = nextStep(this.state, target, this.opts.flags, 'fixed-loop');
+      if (!n.ok) return n;
+      const r = this.arc(this.state, n.value);
       if (!r.ok) return r;
-      this.state = n;
+      arcs.push(`${this.state}->${n.value}`);
+      this.state = n.value;
       opened = r.value; // only the final arc's session reaches user space
     }
     return ok({ dataFd: opened });

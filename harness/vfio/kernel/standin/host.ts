@@ -7,6 +7,7 @@ import type { IoResult } from '../../../util/errno.ts';
 import { MIG_STATE, MIG_STATE_NAMES, type DataFd, type VfioDevice } from '../../types.ts';
 import { buildC } from '../build-c.ts';
 import { loadLibc, type Libc } from '../libc.ts';
+import { HangError } from '../../driver.ts';
 
 export interface StandinDeviceSpec {
   /** PCI name, e.g. "0000:75:00.1" */
@@ -41,6 +42,11 @@ export class StandinHost {
   readonly log: StandinCallLog[] = [];
   /** exceptions thrown by a device model inside a callback (the C side saw EIO) */
   readonly errors: Error[] = [];
+  /**
+   * A device model's loop that never ends (HangError) inside a callback: a kernel would never return
+   * from that call, so the libc call that led there throws it instead of returning an errno.
+   */
+  private pendingHang: HangError | null = null;
   private readonly devs = new Map<number, DevEntry>();
   private readonly sessions = new Map<number, { fd: DataFd; bdf: string }>();
   private nextHandle = 1;
@@ -53,6 +59,23 @@ export class StandinHost {
     calls: () => number;
     resetAll: () => void;
   };
+
+  /** The stand-in's libc, through which a device model's hang comes out as the HangError itself. */
+  private hangAware(l: Libc): Libc {
+    const after = <T>(v: T): T => {
+      const h = this.pendingHang;
+      if (!h) return v;
+      this.pendingHang = null;
+      throw h;
+    };
+    return {
+      ...l,
+      open: (p, f) => after(l.open(p, f)), close: (fd) => after(l.close(fd)),
+      read: (fd, b, n) => after(l.read(fd, b, n)), write: (fd, b, n) => after(l.write(fd, b, n)),
+      pread: (fd, b, n, o) => after(l.pread(fd, b, n, o)), pwrite: (fd, b, n, o) => after(l.pwrite(fd, b, n, o)),
+      ioctlPtr: (fd, r, a) => after(l.ioctlPtr(fd, r, a)), ioctlVal: (fd, r, a) => after(l.ioctlVal(fd, r, a)),
+    };
+  }
 
   private constructor(path: string) {
     this.path = path;
@@ -70,7 +93,8 @@ export class StandinHost {
       try {
         return fn(...a);
       } catch (e) {
-        this.errors.push(e as Error);
+        if (e instanceof HangError) this.pendingHang ??= e;
+        else this.errors.push(e as Error);
         return fallback;
       }
     };
@@ -96,7 +120,7 @@ export class StandinHost {
       calls: lib.func('long standin_calls(void)'),
       resetAll: lib.func('void standin_reset_all(void)'),
     };
-    this.libc = loadLibc(path);
+    this.libc = this.hangAware(loadLibc(path));
   }
 
   private static instance: StandinHost | null = null;

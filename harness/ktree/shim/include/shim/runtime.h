@@ -33,6 +33,11 @@ void shim_set_callbacks(shim_read32_fn *r32, shim_write32_fn *w32, shim_write64_
 /* not errnos: the core's walk never returned / a SET request was abandoned as a hang */
 #define SHIM_CORE_HANG (-100000)
 #define SHIM_SET_HANG (-100001)
+/* 64-bit MMIO stores in one SET request past the model's start_device bound (START_DEVICE_BOUND,
+ * docs/revisions.md): the driver's doorbell loop over a scrambled u32 qp_num, ended as the model
+ * ends it (only doorbells are 64-bit stores) */
+#define SHIM_DOORBELL_BOUND 0x10000
+#define SHIM_DOORBELL_HANG (-100002)
 int shim_core_step(int inst, u32 cur, u32 target, int ret, u32 next);
 void shim_set_core_budget(unsigned int ms);
 
