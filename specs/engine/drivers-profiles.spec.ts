@@ -12,7 +12,7 @@ import { ok } from '../../harness/util/errno.ts';
 import { checkStream } from '../../harness/runners/simCheck.ts';
 import { streamFrom } from './drivers-helpers.ts';
 
-const IDS = ['hisi-acc/debian-6.1.192', 'hisi-acc/proposal-2024', 'hisi-acc/v5.18', 'hisi-acc/v6.2', 'hisi-acc/v6.8',
+const IDS = ['hisi-acc/debian-6.1.192', 'hisi-acc/debian-6.12.118', 'hisi-acc/proposal-2024', 'hisi-acc/v5.18', 'hisi-acc/v6.2', 'hisi-acc/v6.8',
   'hisi-acc/v6.16', 'hisi-acc/v6.19', 'hisi-acc/v7.0'];
 
 test('every required revision id is listed, as a model with complete traits', () => {
@@ -31,6 +31,7 @@ const TABLE: Record<string, [bigint, string, string, boolean, boolean, boolean, 
   'hisi-acc/v6.19': [ACC_DEV_MAGIC_V2, 'V2,V1', 'fixed', true, true, true, 'write', 'f-pos'],
   'hisi-acc/v7.0': [ACC_DEV_MAGIC_V2, 'V2,V1', 'fixed', true, true, true, 'write', 'f-pos'],
   'hisi-acc/debian-6.1.192': [ACC_DEV_MAGIC_V2, 'V2,V1', 'fixed', false, true, true, 'resuming-stop', 'buffer-start'],
+  'hisi-acc/debian-6.12.118': [ACC_DEV_MAGIC_V2, 'V2,V1', 'fixed', true, true, true, 'write', 'f-pos'],
 };
 const name = (m: bigint) => (m === ACC_DEV_MAGIC_V1 ? 'V1' : m === ACC_DEV_MAGIC_V2 ? 'V2' : '0x' + m.toString(16));
 
@@ -59,6 +60,17 @@ test('fix-series traits land in the revisions the fix history names', () => {
   expect(t('v6.16').pfCtrlMode).toBe(false);
   expect(t('v6.19').pfCtrlMode).toBe(true);
   expect(t('v6.16').write.major).toBe(1);
+});
+
+test('Debian 6.12.118 (read from its code): upstream 6.12 with the 2025 stream fixes, the reset_done gate, legacy errnos, the fixed core', () => {
+  const t = loadRevision('debian-6.12.118').traits!;
+  expect([t.cacheWriteback, t.closeReleasesFds, t.initialVfQmState, t.vfStateWrite, t.startIfcEnable]).toEqual(['stop', true, 'not-ready', 'load', true]);
+  expect([t.resetDoneGate, t.matchDoneCleared, t.errnos, t.pfCtrlMode, t.vftReadAtOpen]).toEqual(['migration-ops', 'never', 'legacy', false, false]);
+  expect([t.dataSizeFeature, t.vfioCore]).toEqual([true, 'fixed-loop']);
+  // the cores by kernel: up to 6.1 six states, v6.2..v7.1 the skip loop, the fix for v7.2 and in Debian 6.12.96+
+  const core = (id: string) => loadRevision(id).traits!.vfioCore;
+  expect(['v5.18', 'debian-6.1.192'].map(core)).toEqual(['no-precopy', 'no-precopy']);
+  expect(['v6.2', 'v6.8', 'proposal-2024', 'v6.16', 'v6.19', 'v7.0'].map(core)).toEqual(Array(6).fill('skip-loop'));
 });
 
 test.describe('YAML validation names the file and the key', () => {
