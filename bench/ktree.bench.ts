@@ -1,6 +1,6 @@
-// ktree figures: build time of a tree (cold compile and cached lookup), and real-code cases per
-// second next to model cases per second on the same matrix slice (in process, and through the
-// child process the runner isolates real code in).
+// ktree figures, per Debian tree (6.1 and 6.12): build time (cold compile and cached lookup), and
+// real-code cases per second next to the model's on the same matrix slice (in process, and through
+// the child process the runner isolates real code in).
 import { DEFAULT_DEVICE } from '../harness/device/mmio.ts';
 import { registerRevision } from '../harness/drivers/registry.ts';
 import { buildTree } from '../harness/ktree/build.ts';
@@ -13,19 +13,10 @@ import { runCase } from '../harness/runners/sim.ts';
 import type { CaseSpec, WorkloadName } from '../harness/runners/types.ts';
 import { report } from './util.ts';
 
-const REAL = 'ktree:debian-6.1';
-const MODEL = 'hisi-acc/debian-6.1.192';
-
-const tree = fetchDebian('debian-6.1').dir;
-let t = process.hrtime.bigint();
-buildTree(tree, { force: true });
-report('ktree build debian-6.1 (gcc, cold)', Number(process.hrtime.bigint() - t) / 1e9, 's');
-t = process.hrtime.bigint();
-buildTree(tree);
-report('ktree build debian-6.1 (cached, source hash)', Number(process.hrtime.bigint() - t) / 1e6, 'ms');
-
-const lib = resolveKtree(REAL).libPath;
-registerRevision(ktreeRevision(REAL), { replace: true });
+const TREES: { name: 'debian-6.1' | 'debian-6.12'; real: string; model: string }[] = [
+  { name: 'debian-6.1', real: 'ktree:debian-6.1', model: 'hisi-acc/debian-6.1.192' },
+  { name: 'debian-6.12', real: 'ktree:debian-6.12', model: 'hisi-acc/debian-6.12.118' },
+];
 
 // the same slice for both: the revision on both sides and against two released models
 function slice(rev: string): CaseSpec[] {
@@ -50,14 +41,28 @@ function rate(specs: CaseSpec[], seconds: number): number {
   return n / (Number(process.hrtime.bigint() - start) / 1e9);
 }
 
-const model = slice(MODEL);
-const real = slice(REAL);
-report(`model cases/s (${MODEL}, ${model.length}-case slice, in process)`, rate(model, 3), 'cases/s');
-report(`real-code cases/s (${REAL}, same slice, in process)`, rate(real, 3), 'cases/s');
+for (const t of TREES) {
+  const tree = fetchDebian(t.name);
+  let t0 = process.hrtime.bigint();
+  buildTree(tree.dir, { force: true });
+  report(`ktree build ${t.name} ${tree.kernelVersion} (gcc, cold: driver + core walk + shim)`, Number(process.hrtime.bigint() - t0) / 1e9, 's');
+  t0 = process.hrtime.bigint();
+  buildTree(tree.dir);
+  report(`ktree build ${t.name} (cached, source hash)`, Number(process.hrtime.bigint() - t0) / 1e6, 'ms');
 
-const jobs: Job[] = [];
-for (let r = 0; r < 10; r++) real.forEach((s, i) => jobs.push({ kind: 'case', id: `${r}/${i}`, spec: { ...s, seed: r + 1 } }));
-t = process.hrtime.bigint();
-const res = await runJobsInChild(jobs, { libs: { [REAL]: lib } });
-const secs = Number(process.hrtime.bigint() - t) / 1e9;
-report(`real-code cases/s through the child process (${jobs.length} cases, incl. child start)`, res.length / secs, 'cases/s');
+  const lib = resolveKtree(t.real).libPath;
+  registerRevision(ktreeRevision(t.real), { replace: true });
+  const model = slice(t.model);
+  const real = slice(t.real);
+  rate(model, 1); // warm-up (JIT), not reported
+  rate(real, 1);
+  report(`model cases/s (${t.model}, ${model.length}-case slice, in process)`, rate(model, 3), 'cases/s');
+  report(`real-code cases/s (${t.real}, same slice, in process)`, rate(real, 3), 'cases/s');
+
+  const jobs: Job[] = [];
+  for (let r = 0; r < 10; r++) real.forEach((s, i) => jobs.push({ kind: 'case', id: `${r}/${i}`, spec: { ...s, seed: r + 1 } }));
+  t0 = process.hrtime.bigint();
+  const res = await runJobsInChild(jobs, { libs: { [t.real]: lib } });
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  report(`real-code cases/s through the child process (${t.real}, ${jobs.length} cases, incl. child start)`, res.length / secs, 'cases/s');
+}
