@@ -1,7 +1,8 @@
 // The question of hosts moving from Debian 12's 6.1 kernel to its 6.12 kernel, and back: will running
 // VMs migrate between them? Both directions, every workload, one write and QEMU's transfer, on the
-// models derived from the two trees' code (docs/revisions.md "Debian 6.1.192 and 6.12.118, both
-// directions" explains each cell). The ktree project runs the same slice on the real code of both.
+// models derived from the two trees' code (each cell explained in
+// docs/revisions.md#debian-61192-and-612118-both-directions). The ktree project runs the same slice
+// on the real code of both.
 import { test, expect } from '@playwright/test';
 import { debianUpgradeSlice, expectedDebianCell } from './debian-upgrade.ts';
 import { runAndJudge } from '../../harness/runners/sim.ts';

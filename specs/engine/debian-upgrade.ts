@@ -1,5 +1,6 @@
-// The Debian 6.1 ↔ 6.12 slice and what each cell is (docs/revisions.md "Debian 6.1.192 and
-// 6.12.118, both directions"), shared by the model spec and the real-code spec (specs/ktree).
+// The Debian 6.1 ↔ 6.12 slice and what each cell is
+// (docs/revisions.md#debian-61192-and-612118-both-directions), shared by the model spec and the
+// real-code spec (specs/ktree).
 import { DEFAULT_DEVICE } from '../../harness/device/mmio.ts';
 import { WORKLOADS, type CaseSpec } from '../../harness/runners/types.ts';
 
