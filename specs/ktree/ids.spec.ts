@@ -1,5 +1,5 @@
-// ktree ids everywhere a revision id goes: the real Debian 6.1.192 code, loaded by id, runs whole
-// cases and destination checks in a child process and agrees with its model. Lives in the ktree
+// ktree ids everywhere a revision id goes: the real Debian 6.1 and 6.12 code, loaded by id, runs
+// whole cases and destination checks in a child process and agrees with its model. Lives in the ktree
 // project, which fetches and builds the tree (debianLib()).
 import { test, expect } from '@playwright/test';
 import '../../harness/ktree/install.ts'; // ktree: ids resolve, real code runs in child processes
@@ -10,7 +10,7 @@ import { runCase } from '../../harness/runners/sim.ts';
 import { checkStream } from '../../harness/runners/simCheck.ts';
 import type { CaseSpec } from '../../harness/runners/types.ts';
 import { streamFrom } from '../engine/drivers-helpers.ts';
-import { DEBIAN, MODEL, debianLib } from './trees.ts';
+import { DEBIAN, DEBIAN_612, MODEL, MODEL_612, debianLib } from './trees.ts';
 
 const spec = (src: string, dst: string, o: Partial<CaseSpec> = {}): CaseSpec => ({
   src, dst, workload: 'kernel-crypto', scenario: 'single-hop', transfer: 'single', device: DEFAULT_DEVICE,
@@ -44,4 +44,20 @@ test('runCase and checkStream by id agree with the Debian model', () => {
   const m = checkStream({ rev: MODEL, stream, transfer: 'chunks:40,136' });
   const r = checkStream({ rev: DEBIAN, stream, transfer: 'chunks:40,136' });
   expect([r.accepted, r.errno, r.stage]).toEqual([m.accepted, m.errno, m.stage]);
+});
+
+test('ktree:debian-6.12 by id: an isolated external revision; its checks as its model's, and 6.12 -> 6.1 over QEMU refused', () => {
+  const lib = debianLib(DEBIAN_612).libPath;
+  const r = loadRevision(DEBIAN_612);
+  expect([r.id, r.kind, r.childLib]).toEqual([DEBIAN_612, 'external', lib]);
+  expect(r.kernel).toMatch(/^6\.12\.\d+$/);
+  const stream = streamFrom('v6.16', 'kernel-crypto');
+  for (const transfer of ['single', 'chunks:40,136', 'chunks:40,1,135']) {
+    const c = checkStream({ rev: DEBIAN_612, stream, transfer });
+    const m = checkStream({ rev: MODEL_612, stream, transfer });
+    expect([c.accepted, c.errno, c.stage, c.writes], transfer).toEqual([m.accepted, m.errno, m.stage, m.writes]);
+  }
+  // a 6.12 source to a 6.1 destination over QEMU's transfer, by id on both sides
+  const e = runCase(spec(DEBIAN_612, DEBIAN, { transfer: 'qemu' }));
+  expect(judge(e)).toMatchObject({ outcome: 'refused', errno: 'EINVAL', stage: 'resuming->stop' });
 });
