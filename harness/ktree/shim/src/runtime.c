@@ -50,6 +50,24 @@ static struct pci_driver pf_drv_hpre = { .name = "hisi_hpre" };
 static struct pci_driver pf_drv_zip = { .name = "hisi_zip" };
 
 /* ---- logging ---- */
+/* While the core's walk runs under its CPU budget no harness callback may run (the budget's jump
+ * must never cross a JavaScript frame): its log lines (a WARN) are held and sent afterwards. */
+#define SHIM_HELD_LOGS 4
+static bool log_held;
+static int held_n;
+static struct { int inst, level; char msg[256]; } held[SHIM_HELD_LOGS];
+
+void shim_hold_log(bool hold)
+{
+	log_held = hold;
+	if (hold)
+		return;
+	for (int i = 0; i < held_n; i++)
+		if (cb_log)
+			cb_log(held[i].inst, held[i].level, held[i].msg);
+	held_n = 0;
+}
+
 void shim_log(int level, const struct device *dev, const char *fmt, ...)
 {
 	char msg[512];
@@ -58,6 +76,15 @@ void shim_log(int level, const struct device *dev, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (log_held) {
+		if (held_n < SHIM_HELD_LOGS) {
+			held[held_n].inst = dev ? dev->shim_inst : -1;
+			held[held_n].level = level;
+			snprintf(held[held_n].msg, sizeof(held[held_n].msg), "%s", msg);
+			held_n++;
+		}
+		return;
+	}
 	if (cb_log)
 		cb_log(dev ? dev->shim_inst : -1, level, msg);
 }

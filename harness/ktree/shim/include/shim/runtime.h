@@ -39,6 +39,7 @@ void shim_set_callbacks(shim_read32_fn *r32, shim_write32_fn *w32, shim_write64_
 #define SHIM_DOORBELL_BOUND 0x10000
 #define SHIM_DOORBELL_HANG (-100002)
 int shim_core_step(int inst, u32 cur, u32 target, int ret, u32 next);
+void shim_hold_log(bool hold);
 void shim_set_core_budget(unsigned int ms);
 
 /* host/watchdog.c (compiled against the C library): budgets and exits for driver code */
