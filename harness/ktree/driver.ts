@@ -14,7 +14,7 @@ import { SHIM_CORE_HANG, SHIM_DOORBELL_BOUND, SHIM_DOORBELL_HANG, SHIM_SET_HANG,
 export const QM_HW_V3 = 0x30;
 const VFIO_MIG_GET_PRECOPY_INFO = 0x3b79;
 
-export const stateName = (n: number): MigState => MIG_STATE_NAMES.find((k) => MIG_STATE[k] === n) ?? 'ERROR';
+const stateName = (n: number): MigState => MIG_STATE_NAMES.find((k) => MIG_STATE[k] === n) ?? 'ERROR';
 const errno = (ret: number): ErrnoName => errnoName(ret) as ErrnoName;
 
 let nextFdBase = 5000;
