@@ -46,7 +46,7 @@ test('runCase and checkStream by id agree with the Debian model', () => {
   expect([r.accepted, r.errno, r.stage]).toEqual([m.accepted, m.errno, m.stage]);
 });
 
-test('ktree:debian-6.12 by id: an isolated external revision; its checks as its model's, and 6.12 -> 6.1 over QEMU refused', () => {
+test('ktree:debian-6.12 by id: an isolated external revision; checks as by its model, and 6.12 -> 6.1 over QEMU refused', () => {
   const lib = debianLib(DEBIAN_612).libPath;
   const r = loadRevision(DEBIAN_612);
   expect([r.id, r.kind, r.childLib]).toEqual([DEBIAN_612, 'external', lib]);
