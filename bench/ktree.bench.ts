@@ -29,16 +29,19 @@ function slice(rev: string): CaseSpec[] {
   return out;
 }
 
-function rate(specs: CaseSpec[], seconds: number): number {
+/** cases per wall second and per CPU second of this process (the latter steadier on a shared machine) */
+function rate(specs: CaseSpec[], seconds: number): { wall: number; cpu: number } {
   let n = 0;
   const start = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   const budget = BigInt(seconds * 1e9);
   while (process.hrtime.bigint() - start < budget) {
     for (const s of specs) runCase({ ...s, seed: n + 1 });
     releaseAllKtreeDrivers();
     n += specs.length;
   }
-  return n / (Number(process.hrtime.bigint() - start) / 1e9);
+  const cpu = process.cpuUsage(cpu0);
+  return { wall: n / (Number(process.hrtime.bigint() - start) / 1e9), cpu: n / ((cpu.user + cpu.system) / 1e6) };
 }
 
 for (const t of TREES) {
@@ -56,8 +59,12 @@ for (const t of TREES) {
   const real = slice(t.real);
   rate(model, 1); // warm-up (JIT), not reported
   rate(real, 1);
-  report(`model cases/s (${t.model}, ${model.length}-case slice, in process)`, rate(model, 3), 'cases/s');
-  report(`real-code cases/s (${t.real}, same slice, in process)`, rate(real, 3), 'cases/s');
+  const m = rate(model, 3);
+  const r = rate(real, 3);
+  report(`model cases/s (${t.model}, ${model.length}-case slice, in process)`, m.wall, 'cases/s');
+  report(`real-code cases/s (${t.real}, same slice, in process)`, r.wall, 'cases/s');
+  report(`model cases per CPU second (${t.model})`, m.cpu, 'cases/s');
+  report(`real-code cases per CPU second (${t.real})`, r.cpu, 'cases/s');
 
   const jobs: Job[] = [];
   for (let r = 0; r < 10; r++) real.forEach((s, i) => jobs.push({ kind: 'case', id: `${r}/${i}`, spec: { ...s, seed: r + 1 } }));
