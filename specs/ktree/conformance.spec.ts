@@ -1,5 +1,5 @@
-// The real Debian 6.1.192 driver code against the VFIO migration contract, in a child process as
-// `migcompat conform --rev ktree:…` runs it: its column equals the Debian 6.1.192 model's, and a
+// The real Debian 6.1.192 and 6.12.118 driver code against the VFIO migration contract, in a child
+// process as `migcompat conform --rev ktree:…` runs it: each column equals its model's, and a
 // real loop that never ends is a hang verdict (the child killed by its pid) charged as in process,
 // after which the clauses go on in fresh children that do not make that call again.
 import { test, expect } from '@playwright/test';
@@ -10,21 +10,23 @@ import { runConformance } from '../../harness/conformance/run.ts';
 import { resolveSubjects } from '../../harness/conformance/subjects.ts';
 import { registerRevision } from '../../harness/drivers/registry.ts';
 import { buildTree } from '../../harness/ktree/build.ts';
-import { DEBIAN, MODEL, atFunctionStart, debianLib, patchedTree } from './trees.ts';
+import { DEBIAN, DEBIAN_612, MODEL, MODEL_612, atFunctionStart, debianLib, patchedTree } from './trees.ts';
 
 const contract = loadContract(undefined, CHECK_PARAMS);
 const known = loadKnown(undefined, new Set(contract.clauses.map((c) => c.id)));
 
-test('ktree:debian-6.1 keeps and breaks exactly the clauses its model does', async () => {
-  test.setTimeout(600_000);
-  debianLib();
-  const r = await runConformance({ contract, clauses: contract.clauses, known, subjects: resolveSubjects(`${MODEL},${DEBIAN}`) });
-  const col = (id: string) => Object.fromEntries(r.cells.filter((c) => c.subject === id).map((c) => [c.clause, c.verdict]));
-  expect(col(DEBIAN)).toEqual(col(MODEL));
-  expect(r.subjects.find((s) => s.id === DEBIAN)).toMatchObject({ kind: 'ktree', flags: 1 });
-  // the real code's violations are declared like the model's
-  expect(r.cells.filter((c) => c.subject === DEBIAN && (c.status === 'unexpected' || c.status === 'fixed' || c.status === 'error'))).toEqual([]);
-});
+for (const [model, real, flags] of [[MODEL, DEBIAN, 1], [MODEL_612, DEBIAN_612, 5]] as const) {
+  test(`${real} keeps and breaks exactly the clauses its model does`, async () => {
+    test.setTimeout(600_000);
+    debianLib(real);
+    const r = await runConformance({ contract, clauses: contract.clauses, known, subjects: resolveSubjects(`${model},${real}`) });
+    const col = (id: string) => Object.fromEntries(r.cells.filter((c) => c.subject === id).map((c) => [c.clause, c.verdict]));
+    expect(col(real)).toEqual(col(model));
+    expect(r.subjects.find((s) => s.id === real)).toMatchObject({ kind: 'ktree', flags });
+    // the real code's violations are declared like the model's
+    expect(r.cells.filter((c) => c.subject === real && (c.status === 'unexpected' || c.status === 'fixed' || c.status === 'error'))).toEqual([]);
+  });
+}
 
 test('real code that never returns is a hang verdict; the following clauses run in a fresh child', async () => {
   test.setTimeout(600_000);
