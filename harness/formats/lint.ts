@@ -21,8 +21,9 @@ export interface Finding {
 export const R0_R2 = ['hisi-acc/v5.18', 'hisi-acc/v6.2', 'hisi-acc/v6.8'] as const;
 export const R3_PLUS = ['hisi-acc/v6.16', 'hisi-acc/v6.19', 'hisi-acc/v7.0'] as const;
 export const DEBIAN = 'hisi-acc/debian-6.1.192';
+export const DEBIAN_612 = 'hisi-acc/debian-6.12.118';
 /** revisions with PRE_COPY, whose save fd hands out the 40-byte header with vf_qm_state 0 first */
-const PRE_COPY = new Set<string>(['hisi-acc/v6.2', 'hisi-acc/v6.8', ...R3_PLUS]);
+const PRE_COPY = new Set<string>(['hisi-acc/v6.2', 'hisi-acc/v6.8', ...R3_PLUS, DEBIAN_612]);
 
 export interface Provenance {
   /** revisions whose source could have produced exactly these bytes (empty: none) */
@@ -48,7 +49,7 @@ function provenance(d: DecodedAccVf): Provenance {
   if (d.layout === 'v2' && (d.majorVer !== ACC_DRV_MAJOR_VER || d.minorVer !== ACC_DRV_MINOR_VER)) {
     return { revisions: [], reason: `V2 header with version ${d.majorVer}.${d.minorVer}: released V2 sources write 1.0` };
   }
-  const writers: string[] = d.layout === 'v1' ? [...R0_R2] : [...R3_PLUS, DEBIAN];
+  const writers: string[] = d.layout === 'v1' ? [...R0_R2] : [...R3_PLUS, DEBIAN, DEBIAN_612];
   if (matchOnly) {
     if (h.vfQmState === 1) return { revisions: writers, reason: 'match header alone with QM_NOT_READY: the guest VF driver was not ready at STOP_COPY' };
     if (h.vfQmState === 0) {
@@ -72,7 +73,7 @@ function provenance(d: DecodedAccVf): Provenance {
     }
     return { revisions: [], reason: 'V1 stream whose eqe_dma/aeqe_dma match neither composition (hand-crafted or corrupted)' };
   }
-  if (comp('fixed')) return { revisions: writers, reason: 'V2 magic 1.0 with eqe_dma/aeqe_dma composed the fixed way (dw2:dw1), as v6.16+ and Debian 6.1.192 sources do' };
+  if (comp('fixed')) return { revisions: writers, reason: 'V2 magic 1.0 with eqe_dma/aeqe_dma composed the fixed way (dw2:dw1), as v6.16+ and the Debian 6.1.192 and 6.12.118 sources do' };
   return {
     revisions: [],
     reason: zero ? 'V2 stream with zero eqe_dma/aeqe_dma although the contexts hold a base: no real source' : 'V2 stream whose eqe_dma/aeqe_dma are not the fixed composition: no real source',

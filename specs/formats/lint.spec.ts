@@ -4,7 +4,7 @@ import { diff, lint, type LintReport } from '../../harness/formats/index.ts';
 import { goldenV1Full, goldenV2Full, le32, le64, matchOnly } from './vectors.ts';
 
 const R0_R2 = ['hisi-acc/v5.18', 'hisi-acc/v6.2', 'hisi-acc/v6.8'];
-const V2_WRITERS = ['hisi-acc/v6.16', 'hisi-acc/v6.19', 'hisi-acc/v7.0', 'hisi-acc/debian-6.1.192'];
+const V2_WRITERS = ['hisi-acc/v6.16', 'hisi-acc/v6.19', 'hisi-acc/v7.0', 'hisi-acc/debian-6.1.192', 'hisi-acc/debian-6.12.118'];
 const codes = (r: LintReport) => r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.severity}:${f.code}`).sort();
 
 test('provenance: V1 with buggy composition came from v5.18..v6.15 sources', () => {
@@ -14,7 +14,7 @@ test('provenance: V1 with buggy composition came from v5.18..v6.15 sources', () 
   expect(r.provenance.revisions).toEqual(R0_R2);
 });
 
-test('provenance: V2 1.0 with fixed composition came from v6.16+ or Debian 6.1.192', () => {
+test('provenance: V2 1.0 with fixed composition came from v6.16+ or Debian 6.1.192 / 6.12.118', () => {
   const r = lint(goldenV2Full().bytes);
   expect(r.ok).toBe(true);
   expect(codes(r)).toEqual([]);
@@ -37,7 +37,7 @@ test('provenance: match-only headers, PRE_COPY part versus driver-not-ready', ()
   expect(lint(matchOnly(goldenV2Full(), 1).bytes).provenance.revisions).toEqual(V2_WRITERS);
   // QM_READY in a 40-byte stream is the PRE_COPY part: v5.18 and Debian 6.1.192 have no PRE_COPY
   expect(lint(matchOnly(goldenV1Full(), 0).bytes).provenance.revisions).toEqual(['hisi-acc/v6.2', 'hisi-acc/v6.8']);
-  expect(lint(matchOnly(goldenV2Full(), 0).bytes).provenance.revisions).toEqual(['hisi-acc/v6.16', 'hisi-acc/v6.19', 'hisi-acc/v7.0']);
+  expect(lint(matchOnly(goldenV2Full(), 0).bytes).provenance.revisions).toEqual(['hisi-acc/v6.16', 'hisi-acc/v6.19', 'hisi-acc/v7.0', 'hisi-acc/debian-6.12.118']);
 });
 
 test('errors: invalid length, unknown magic, V2 major, queue count 0, head/tail beyond depth', () => {
