@@ -24,7 +24,8 @@ test.beforeAll(() => {
 
 test('loadRevision(ktree:debian-6.1) is an isolated external revision', () => {
   const r = loadRevision(DEBIAN);
-  expect([r.id, r.kind, r.kernel]).toEqual([DEBIAN, 'external', '6.1.192']);
+  expect([r.id, r.kind]).toEqual([DEBIAN, 'external']);
+  expect(r.kernel).toMatch(/^6\.1\.\d+$/); // the series is pinned; the point release is what apt served
   expect(r.childLib).toBe(libPath);
 });
 
