@@ -4,6 +4,7 @@ import { measure, peakRssMiB, report } from './util.ts';
 import {
   ACC_DEV_MAGIC_V1, ACC_DEV_MAGIC_V2, decode, decodeAccVfData, emptyAccVfData, encodeAccVfData, lint, parsersOrigin, type AccVfData,
 } from '../harness/formats/index.ts';
+import { listRevisions } from '../harness/drivers/registry.ts';
 
 function sample(magic: bigint): AccVfData {
   const d = emptyAccVfData();
@@ -15,6 +16,7 @@ function sample(magic: bigint): AccVfData {
   return d;
 }
 
+const profiles = listRevisions().filter((r) => r.traits).map((r) => ({ id: r.id, traits: r.traits! }));
 const v1 = sample(ACC_DEV_MAGIC_V1);
 const v2 = sample(ACC_DEV_MAGIC_V2);
 const fullV2 = encodeAccVfData(v2, 176);
@@ -30,6 +32,6 @@ measure('encode full V2', () => { sink += encodeAccVfData(v2, 176).length; }, { 
 measure('encode full V1', () => { sink += encodeAccVfData(v1, 176).length; }, { unit: 'streams/s' });
 measure('encode+decode (one simulated case)', () => { sink += decodeAccVfData(encodeAccVfData(v2, 176)).length; }, { unit: 'cases/s', target: '>= 1,000' });
 measure('decode full with field map', () => { sink += decode(fullV2, { fieldMap: true }).fieldMap!.spans.length; }, { unit: 'streams/s', seconds: 1 });
-measure('lint full', () => { sink += lint(fullV2).findings.length; }, { unit: 'streams/s', seconds: 1 });
+measure('lint full', () => { sink += lint(fullV2, profiles).findings.length; }, { unit: 'streams/s', seconds: 1 });
 if (sink === 0) process.stdout.write('(unreachable)\n');
 report('peak memory (RSS)', peakRssMiB(), 'MiB');

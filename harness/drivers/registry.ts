@@ -127,10 +127,26 @@ export function unregisterRevision(id: string): boolean {
   return registry.delete(id);
 }
 
-/** Expand a comma-separated id list or 'all' (all built-in hisi-acc model revisions). */
+/**
+ * Expand a comma-separated list of ids, YAML paths and 'all' (every hisi-acc model revision known
+ * at that point, the built-in profiles and those registered), in order and without repeats.
+ */
 export function expandRevisionIds(text: string): string[] {
-  if (text === 'all') return listRevisions().filter((r) => r.id.startsWith('hisi-acc/')).map((r) => r.id);
-  const ids = text.split(',').map((s) => s.trim()).filter(Boolean);
-  if (ids.length === 0) throw new UsageError('empty revision list');
-  return ids.map((id) => loadRevision(id).id);
+  const parts = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (parts.length === 0) throw new UsageError('empty revision list');
+  const out: string[] = [];
+  for (const p of parts) {
+    const ids = p === 'all' ? listRevisions().filter((r) => r.id.startsWith('hisi-acc/')).map((r) => r.id) : [loadRevision(p).id];
+    for (const id of ids) if (!out.includes(id)) out.push(id);
+  }
+  return out;
+}
+
+/** Revisions with declared traits (models), for tools that reason over profiles rather than run code. */
+export function profiledRevisions(ids: readonly string[]): (Revision & { traits: Traits })[] {
+  return ids.map((id) => {
+    const r = loadRevision(id);
+    if (!r.traits) throw new UsageError(`revision '${id}' declares no traits (real code): use check or run for it`);
+    return r as Revision & { traits: Traits };
+  });
 }

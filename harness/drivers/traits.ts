@@ -1,27 +1,11 @@
 // Revision traits: every behaviour in which the hisi_acc_vfio_pci revisions differ, as data
 // (docs/revisions.md). Each trait cites where it is documented (docs/reference.md#how-to-cite); the
 // YAML files in specs/revisions/hisi-acc/ give one value per trait per revision.
-import { ACC_DEV_MAGIC_V1, ACC_DEV_MAGIC_V2 } from '../formats/accVfData.ts';
+import type { AcceptRule, WriteRule } from '../formats/streamRules.ts';
 import { VFIO_CORES, type VfioCore } from '../vfio/fsm.ts';
 
-/** What the source writes at bytes 0..39 (docs/reference.md#magics-and-version-fields). */
-export interface WriteRule {
-  magic: bigint;
-  /** V2 header: u16 major_ver @28, u16 minor_ver @30 (docs/reference.md#stream-layout) */
-  major?: number;
-  minor?: number;
-}
-
-/** One magic the destination accepts, and what it implies (docs/reference.md#match-check-order-and-errnos, docs/reference.md#the-2024-version-byte-proposal). */
-export interface AcceptRule {
-  magic: bigint;
-  /** accepted major_ver values (V2 style); absent = not compared */
-  major?: number[];
-  /** the magic's last byte is a version number (2024 proposal): accepted range, compared on bits 63:8 */
-  versionByte?: { min: number; max: number };
-  /** V1 streams: eqe_dma/aeqe_dma recomputed in place from qm_eqc_dw[2]:[1] */
-  recomputeDma?: boolean;
-}
+// The stream-facing rules live with the formats (lint reasons over them); re-exported for the drivers.
+export { findAcceptRule, NAMED_MAGICS, type AcceptRule, type WriteRule } from '../formats/streamRules.ts';
 
 export interface Traits {
   /** docs/reference.md#magics-and-version-fields: magic (and version fields) written by the source */
@@ -103,22 +87,3 @@ export const TRAIT_SCHEMA: Record<keyof Traits, Kind> = {
   vfioCore: { t: 'enum', values: VFIO_CORES },
 };
 export const TRAIT_NAMES = Object.keys(TRAIT_SCHEMA) as (keyof Traits)[];
-
-/** Named magics a YAML file may use instead of a quoted 64-bit hex string. */
-export const NAMED_MAGICS: Record<string, bigint> = { V1: ACC_DEV_MAGIC_V1, V2: ACC_DEV_MAGIC_V2 };
-
-/** Does a received magic (and header) satisfy a rule? Returns the rule or null (docs/reference.md#match-check-order-and-errnos). */
-export function findAcceptRule(accept: readonly AcceptRule[], magic: bigint, major: number): AcceptRule | null {
-  for (const r of accept) {
-    if (r.versionByte) {
-      if (magic >> 8n !== r.magic >> 8n) continue;
-      const v = Number(magic & 0xffn);
-      if (v < r.versionByte.min || v > r.versionByte.max) return null;
-      return r;
-    }
-    if (magic !== r.magic) continue;
-    if (r.major && !r.major.includes(major)) return null;
-    return r;
-  }
-  return null;
-}

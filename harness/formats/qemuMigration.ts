@@ -50,6 +50,8 @@ export interface VfioDeviceStream {
   idstr: string;
   bytes: Uint8Array;
   decoded: DecodedStream;
+  /** its END section was read to the footer (false: the stream stopped first, the bytes are what came before) */
+  complete: boolean;
 }
 
 export interface DecodedQemuStream {
@@ -65,7 +67,10 @@ export interface DecodedQemuStream {
   commands: { offset: number; cmd: string; len: number }[];
   eofOffset: number | null;
   vmdesc: { offset: number; length: number; pageSize: number | null; devices: number } | null;
-  /** the device streams of VFIO sections (PRE_COPY and STOP_COPY chunks joined), decoded as hisi_acc */
+  /**
+   * the device streams of VFIO sections (PRE_COPY and STOP_COPY chunks joined), decoded as hisi_acc;
+   * also when decoding stopped at a problem (each says whether its END section was reached)
+   */
   vfioDevices: VfioDeviceStream[];
   spans: QemuSpan[];
   accounted: number;
@@ -119,9 +124,18 @@ export function decodeQemuMigration(bytes: Uint8Array): DecodedQemuStream {
     out.spans.push({ offset, length: end - offset, what });
     out.accounted += end - offset;
   };
+  const vfioData = new Map<string, Uint8Array[]>();
+  const vfioEnded = new Set<string>();
+  const collectDevices = () => {
+    for (const [idstr, parts] of vfioData) {
+      const bytes2 = Buffer.concat(parts);
+      out.vfioDevices.push({ idstr, bytes: bytes2, decoded: decodeHisi(bytes2), complete: vfioEnded.has(idstr) });
+    }
+  };
   const fail = (offset: number, why: string): DecodedQemuStream => {
     out.problem = why;
     out.problemOffset = offset;
+    collectDevices();
     return out;
   };
   const msg = (e: unknown) => ((e as Error).name === 'EOFError' ? 'truncated' : (e as Error).message);
@@ -165,7 +179,6 @@ export function decodeQemuMigration(bytes: Uint8Array): DecodedQemuStream {
   };
 
   const kinds = new Map<number, { kind: SectionKind; idstr: string }>();
-  const vfioData = new Map<string, Uint8Array[]>();
   for (;;) {
     const start = io.pos;
     if (io.isEof()) return fail(start, 'truncated: stream ends before EOF');
@@ -228,6 +241,7 @@ export function decodeQemuMigration(bytes: Uint8Array): DecodedQemuStream {
       const f = new P.Footer(io, null, root);
       if (f.sectionId !== sec.sectionId) return fail(fstart, `footer of section ${sec.sectionId} (${sec.idstr}) names section ${f.sectionId}`);
       span(fstart, io.pos, 'footer');
+      if (sec.kind === 'vfio' && (type === 'end' || type === 'full')) vfioEnded.add(sec.idstr);
       sec.end = io.pos;
       out.sections.push(sec);
     } catch (e) {
@@ -239,10 +253,7 @@ export function decodeQemuMigration(bytes: Uint8Array): DecodedQemuStream {
     span(out.vmdesc.offset, io.pos, `vmdesc (${v.len} bytes of JSON)`);
   }
   if (io.pos !== b.length) return fail(io.pos, `${b.length - io.pos} bytes after the end of the stream`);
-  for (const [idstr, parts] of vfioData) {
-    const bytes2 = Buffer.concat(parts);
-    out.vfioDevices.push({ idstr, bytes: bytes2, decoded: decodeHisi(bytes2) });
-  }
+  collectDevices();
   out.ok = out.accounted === b.length;
   if (!out.ok) out.problem = `accounted ${out.accounted} of ${b.length} bytes`;
   return out;
@@ -273,7 +284,9 @@ export function summarizeQemuStream(d: DecodedQemuStream): string[] {
     lines.push(`  @${s.offset} ${s.type} #${s.sectionId} ${s.idstr}${s.instanceId ? ` instance ${s.instanceId}` : ''} v${s.versionId ?? '-'} ${s.bodyLength} bytes${extra}`);
   }
   flushRam();
-  for (const v of d.vfioDevices) lines.push(`  vfio ${v.idstr}: ${v.bytes.length} device bytes, layout ${v.decoded.layout}${v.decoded.ok ? '' : ` (${v.decoded.problem})`}`);
+  for (const v of d.vfioDevices) {
+    lines.push(`  vfio ${v.idstr}: ${v.bytes.length} device bytes, layout ${v.decoded.layout}${v.decoded.ok ? '' : ` (${v.decoded.problem})`}${v.complete ? '' : ', no END section before the problem'}`);
+  }
   if (d.eofOffset !== null) lines.push(`  @${d.eofOffset} eof`);
   if (d.vmdesc) lines.push(`  @${d.vmdesc.offset} vmdesc ${d.vmdesc.length} bytes, ${d.vmdesc.devices} devices`);
   lines.push(d.ok ? `all ${d.length} bytes accounted for` : `PROBLEM at ${d.problemOffset}: ${d.problem}`);

@@ -74,6 +74,27 @@ test('lint exits 0 for a clean stream with its provenance, 1 on an error finding
   expect(j.provenance.revisions).toEqual([]);
 });
 
+test('lint --rev: what it says about acceptance follows the profiles given, a proposal YAML included', () => {
+  const all = run('lint', join(dir, 'v1.bin'));
+  // the 2024 proposal (a built-in profile) refuses V1: lint must not claim every revision accepts it
+  expect(all.out).toMatch(/magic-v1\s+V1 magic: accepted by .*v5\.18.*; refused by proposal-2024;/);
+  expect(all.out).not.toMatch(/accepted by every revision/);
+  const released = run('lint', join(dir, 'v1.bin'), '--rev', 'v5.18,v6.16');
+  expect(released.out).toMatch(/V1 magic: accepted by every revision \(v5\.18, v6\.16\); v6\.16 recompute eqe_dma\/aeqe_dma/);
+  const yaml = join(dir, 'no-v1.yaml');
+  writeFileSync(yaml, 'id: hisi-acc/test-no-v1\ntitle: t\nkernel: t\nextends: hisi-acc/v7.0\ntraits:\n  accept: [{ magic: V2, major: 1 }]\n');
+  const withYaml = JSON.parse(run('lint', join(dir, 'v1.bin'), '--rev', `all,${yaml}`, '--json').out);
+  expect(withYaml.revisions).toContain('hisi-acc/test-no-v1');
+  expect(withYaml.acceptance.refused).toEqual([{ id: 'hisi-acc/proposal-2024', why: 'magic' }, { id: 'hisi-acc/test-no-v1', why: 'magic' }]);
+  // only revisions that refuse it: an error, exit 1
+  const none = run('lint', join(dir, 'v1.bin'), '--rev', `proposal-2024,${yaml}`);
+  expect(none.code).toBe(1);
+  expect(none.out).toMatch(/error\s+0x0000\s+acc_magic\s+magic-refused\s+magic 0xcdcdcdcdfeedaacc \(V1\): every revision refuses it \(proposal-2024, test-no-v1\)/);
+  const k = run('lint', join(dir, 'v1.bin'), '--rev', 'ktree:debian-6.1');
+  expect(k.code).toBe(2);
+  expect(k.err).toMatch(/real driver code declares no profile/);
+});
+
 test('diff exits 0 for identical streams and 1 with the changed fields', () => {
   expect(run('diff', join(dir, 'v2.bin'), join(dir, 'v2.bin'))).toMatchObject({ code: 0 });
   const r = run('diff', join(dir, 'v2.bin'), join(dir, 'bad.bin'));

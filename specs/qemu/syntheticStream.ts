@@ -29,7 +29,13 @@ export function hisiV2Payload(): Buffer {
   return p;
 }
 
-export function syntheticStream(): Buffer {
+/** One VFIO device of a synthetic stream: its section id string and the device bytes of its END section. */
+export interface SyntheticVfio {
+  idstr: string;
+  payload: Uint8Array;
+}
+
+export function syntheticStream(vfio: SyntheticVfio[] = [{ idstr: VFIO_IDSTR, payload: hisiV2Payload() }]): Buffer {
   const page = Buffer.alloc(4096, 0x5a);
   const vmdesc = JSON.stringify({ page_size: 4096, devices: [{ name: 'timer', instance_id: 0, vmsd_name: 'timer', version: 2, fields: [{ name: 't', type: 'int64', size: 8, array_len: 3 }] }] });
   return Buffer.concat([
@@ -37,9 +43,9 @@ export function syntheticStream(): Buffer {
     Buffer.from([0x07]), be32(10), Buffer.from('pc-q35-7.2'),
     full(0x01, 2, 'ram', 0, 4), be64(8192n | 0x04n), str8('pc.ram'), be64(8192n),
     be64(0x08n), str8('pc.ram'), page, be64(4096n | 0x02n | 0x20n), Buffer.from([0]), be64(0x10n), footer(2),
-    full(0x01, 3, VFIO_IDSTR, 0, 1), TAG(3), TAG(1), footer(3),
+    ...vfio.map((v, i) => Buffer.concat([full(0x01, 3 + i, v.idstr, 0, 1), TAG(3), TAG(1), footer(3 + i)])),
     short(0x03, 2), be64(0x10n), footer(2),
-    short(0x03, 3), TAG(4), be64(176n), hisiV2Payload(), TAG(1), footer(3),
+    ...vfio.map((v, i) => Buffer.concat([short(0x03, 3 + i), TAG(4), be64(BigInt(v.payload.length)), v.payload, TAG(1), footer(3 + i)])),
     full(0x04, 0, 'timer', 0, 2), Buffer.alloc(24, 1), footer(0),
     Buffer.from([0x00]), Buffer.from([0x06]), be32(Buffer.byteLength(vmdesc)), Buffer.from(vmdesc),
   ]);

@@ -8,8 +8,6 @@ import { parseCommandArgs } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
 
 const usage = 'migcompat decode FILE [--format hisi-acc|mtty|qemu-vfio|qemu-migration] [--json]';
-/** a whole-VM migration stream is mostly RAM: allow it to be large */
-const MAX_QEMU_STREAM = 2 ** 31 - 1;
 
 const decode: Command = {
   name: 'decode',
@@ -20,8 +18,9 @@ const decode: Command = {
     if (positionals.length !== 1) throw new UsageError(`expected one FILE (usage: ${usage})`);
     const { STREAM_FORMATS, detectFormat } = await import('../../formats/detect.ts');
     if (values.format !== undefined && !(STREAM_FORMATS as readonly string[]).includes(values.format)) throw new UsageError(`--format must be one of ${STREAM_FORMATS.join(', ')}, got '${values.format}'`);
-    const [{ readInputFile, peekFile }, f, { table, hexOff }, { toJson, hex64 }] = await Promise.all([
+    const [{ readInputFile, peekFile }, f, { table, hexOff }, { toJson, hex64 }, { MAX_QEMU_STREAM }] = await Promise.all([
       import('../../formats/files.ts'), import('../../formats/index.ts'), import('../../formats/table.ts'), import('../../util/hex.ts'),
+      import('../../formats/deviceStreams.ts'),
     ]);
     const file = positionals[0];
     const { isQemuMigrationStream, decodeQemuMigration, summarizeQemuStream } = await import('../../formats/qemuMigration.ts');
@@ -35,7 +34,7 @@ const decode: Command = {
         const { spans: _spans, vfioDevices, ...rest } = d;
         process.stdout.write(toJson({
           file, ...rest,
-          vfioDevices: vfioDevices.map((v) => ({ idstr: v.idstr, bytes: v.bytes.length, device: jsonOf(f.decode(v.bytes, { fieldMap: true })) })),
+          vfioDevices: vfioDevices.map((v) => ({ idstr: v.idstr, bytes: v.bytes.length, complete: v.complete, device: jsonOf(f.decode(v.bytes, { fieldMap: true })) })),
         }) + '\n');
       } else {
         const out = [`${file}: ${summarizeQemuStream(d).join('\n')}`];

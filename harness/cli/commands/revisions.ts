@@ -12,6 +12,7 @@ const revisions: Command = {
     const { values } = parseCommandArgs(argv, { json: { type: 'boolean' }, rev: { type: 'string', multiple: true } }, usage);
     const { listRevisions, loadRevision } = await import('../../drivers/registry.ts');
     const { toJson } = await import('../../util/hex.ts');
+    const { magicName } = await import('../../formats/streamRules.ts');
     for (const p of values.rev ?? []) loadRevision(p);
     const revs = listRevisions();
     if (values.json) {
@@ -23,7 +24,7 @@ const revisions: Command = {
     for (const r of revs) {
       const t = r.traits;
       const brief = t
-        ? [`magic ${t.write.magic === 0xcdcdcdcdfeedaaccn ? 'V1' : t.write.magic === 0xaaccfeeddecadeden ? 'V2' : '0x' + t.write.magic.toString(16)}`,
+        ? [`magic ${magicName(t.write.magic)}`,
           t.preCopy ? 'PRE_COPY' : 'no PRE_COPY', `check at ${t.matchCheck}`, `xqc ${t.xqcCompose}`, `fd ${t.fdOffset}`,
           t.nullDmaGuard ? 'NULL guard' : 'no NULL guard'].join(', ')
         : `external (${r.source})`;
