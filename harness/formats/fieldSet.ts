@@ -2,8 +2,8 @@
 // the leaf they fill. Used by `migcompat encode FIELDS.yaml` and by tests crafting odd streams.
 // Defaults: length 176, acc_magic ACC_DEV_MAGIC_V2, and for a V2 header major_ver 1, minor_ver 0;
 // every other omitted field is zero.
-import YAML from 'yaml';
 import { UsageError } from '../util/usage-error.ts';
+import { loadYaml } from '../util/yamlSchema.ts';
 import { ACC_DEV_MAGIC_V2, ACC_DRV_MAJOR_VER, ACC_DRV_MINOR_VER, ACC_VF_DATA_SIZE, QM_MATCH_SIZE, accVfPlans, layoutOfMagic, type AccVfLayout } from './accVfData.ts';
 import { compileWriter, propGetter, type PlanLeaf, type Writer } from './plan.ts';
 
@@ -84,15 +84,10 @@ export function encodeFieldSet(fields: FieldSet): Uint8Array {
   return length === ACC_VF_DATA_SIZE ? out : out.slice(0, length);
 }
 
-/** Parses a FIELDS.yaml text (64-bit values exact: integers are read as bigint). */
+/**
+ * Parses a FIELDS.yaml text: the shape is specs/schemas/stream-fields.schema.json's; integers are
+ * read exactly (64-bit values beyond a double's precision arrive as "0x…" strings).
+ */
 export function parseFieldSetYaml(text: string, file = 'fields'): FieldSet {
-  const doc = YAML.parseDocument(text, { intAsBigInt: true, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length) {
-    const e = doc.errors[0];
-    const line = e.linePos?.[0]?.line;
-    throw new UsageError(`${file}: malformed YAML${line ? ` at line ${line}` : ''}: ${e.message.split('\n')[0]}`);
-  }
-  const v = doc.toJS() as unknown;
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`${file}: expected a mapping of field names to values`);
-  return v as FieldSet;
+  return loadYaml('stream-fields', text, file) as FieldSet;
 }

@@ -1,11 +1,10 @@
 // The findings registry (specs/findings/fuzz.yaml): property violations that reveal real revision
 // behaviour, each with an id, the revisions it holds for, the property and a minimal case. A run
 // sorts what it sees into known findings (expected, counted) and new ones (which fail the run).
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import YAML from 'yaml';
 import { UsageError } from '../util/usage-error.ts';
-import { CITATION_FORMS, parseCitation } from '../util/citations.ts';
+import { parseCitation } from '../util/citations.ts';
+import { readYaml } from '../util/yamlSchema.ts';
 
 export const PROPERTIES = ['stream', 'transfer', 'config', 'uapi', 'transparency'] as const;
 export type PropertyName = (typeof PROPERTIES)[number];
@@ -39,34 +38,22 @@ export interface Violation {
 
 export const DEFAULT_REGISTRY = resolve('specs/findings/fuzz.yaml');
 
+/**
+ * The registry file. Its shape is specs/schemas/fuzz-findings.schema.json's; here: repeated ids, and
+ * that every reference is a citation the product can resolve (docs/reference.md#how-to-cite).
+ */
 export function loadRegistry(path = DEFAULT_REGISTRY): KnownFinding[] {
-  let doc: unknown;
-  try {
-    doc = YAML.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`findings registry ${path}: ${(e as Error).message.split('\n')[0]}`);
-  }
-  const list = (doc as { findings?: unknown })?.findings;
-  if (!Array.isArray(list)) throw new UsageError(`findings registry ${path}: expected a top-level 'findings:' list`);
+  const { findings } = readYaml('fuzz-findings', path) as { findings: KnownFinding[] };
   const ids = new Set<string>();
-  return list.map((f: Record<string, unknown>, i) => {
-    const where = `findings registry ${path}: entry ${i + 1}`;
-    for (const k of ['id', 'property', 'kind', 'revisions', 'summary', 'minimal']) {
-      if (f?.[k] === undefined) throw new UsageError(`${where}: missing '${k}'`);
-    }
-    if (!PROPERTIES.includes(f.property as PropertyName)) throw new UsageError(`${where}: unknown property '${String(f.property)}'`);
-    if (!Array.isArray(f.revisions)) throw new UsageError(`${where}: 'revisions' must be a list`);
-    if (ids.has(String(f.id))) throw new UsageError(`${where}: duplicate id '${String(f.id)}'`);
-    ids.add(String(f.id));
-    if (f.reference !== undefined) {
-      if (!Array.isArray(f.reference) || f.reference.length === 0) throw new UsageError(`${where}: 'reference' must be a list of citations (${CITATION_FORMS})`);
-      for (const r of f.reference) {
-        const c = typeof r === 'string' ? parseCitation(r) : { error: `${JSON.stringify(r)} is not a citation (${CITATION_FORMS})` };
-        if ('error' in c) throw new UsageError(`${where}: reference: ${c.error}`);
-      }
-    }
-    return f as unknown as KnownFinding;
+  findings.forEach((f, i) => {
+    if (ids.has(f.id)) throw new UsageError(`${path}: findings[${i}].id: '${f.id}' is already used by an earlier finding`);
+    ids.add(f.id);
+    (f.reference ?? []).forEach((r, j) => {
+      const c = parseCitation(r);
+      if ('error' in c) throw new UsageError(`${path}: findings[${i}].reference[${j}]: ${c.error}`);
+    });
   });
+  return findings;
 }
 
 export class FindingsLedger {

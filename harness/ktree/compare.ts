@@ -4,9 +4,8 @@
 // state: probeScripts.ts) and a matrix slice run on a model revision and on the real code of the
 // same version; every disagreement is a fidelity finding with both sides' evidence. Known ones are
 // listed in specs/findings/ktree.yaml.
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import YAML from 'yaml';
 import { DEFAULT_DEVICE, type DeviceConfig, type DeviceType } from '../device/mmio.ts';
 import type { DeviceFaults } from '../device/qmvf.ts';
 import { loadRevision } from '../drivers/registry.ts';
@@ -15,6 +14,7 @@ import type { Evidence, TimelineEvent } from '../oracle/types.ts';
 import { destinationFor } from '../runners/simCheck.ts';
 import type { CaseSpec, WorkloadName } from '../runners/types.ts';
 import { UsageError } from '../util/usage-error.ts';
+import { readYaml } from '../util/yamlSchema.ts';
 import { hostActions, runJob, type Job, type JobResult } from './jobs.ts';
 import { runJobsInChild } from './pool.ts';
 import { probeScripts } from './probeScripts.ts';
@@ -207,26 +207,20 @@ function splitActions(v: Record<string, unknown>): Record<string, unknown> {
   return { ...rest, 'actions.open': a.slice(0, cut), 'actions.migration': a.slice(cut) };
 }
 
+/** The fidelity findings file (specs/schemas/ktree-findings.schema.json); job and field must compile as regular expressions. */
 export function loadFindings(file = FINDINGS_FILE): KnownFidelityFinding[] {
   if (!existsSync(file)) return [];
-  let doc: unknown;
-  try {
-    doc = YAML.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`${file}: ${(e as Error).message.split('\n')[0]}`);
-  }
-  const list = (doc as { findings?: unknown })?.findings;
-  if (!Array.isArray(list)) throw new UsageError(`${file}: expected a 'findings:' list`);
-  return list.map((f, i) => {
-    const o = f as Record<string, unknown>;
-    for (const k of ['id', 'model', 'real', 'job', 'field', 'explanation']) {
-      if (typeof o[k] !== 'string' || !o[k]) throw new UsageError(`${file}: findings[${i}].${k}: expected a non-empty string`);
+  const { findings } = readYaml('ktree-findings', file) as { findings: KnownFidelityFinding[] };
+  findings.forEach((f, i) => {
+    for (const k of ['job', 'field'] as const) {
+      try {
+        new RegExp(f[k]);
+      } catch {
+        throw new UsageError(`${file}: findings[${i}].${k}: expected a regular expression, got ${JSON.stringify(f[k])}`);
+      }
     }
-    for (const k of ['job', 'field']) {
-      try { new RegExp(String(o[k])); } catch { throw new UsageError(`${file}: findings[${i}].${k}: not a regular expression`); }
-    }
-    return o as unknown as KnownFidelityFinding;
   });
+  return findings;
 }
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);

@@ -1,17 +1,18 @@
 // specs/matrices/*.yaml → Matrix. Every mistake is one UsageError naming the file, the key and what
-// was expected, e.g. "specs/matrices/x.yaml: transfers[1]: expected a transfer plan ('single', 'qemu',
-// 'chunks:N,N…', 'random'), got 'qemuu'".
+// was expected, e.g. "specs/matrices/x.yaml: transfers[1]: expected a transfer plan (single, qemu,
+// chunks:N,N… with sizes 1..1048576, random), got "qemuu"" (the schema's), or "src[1]: expected a
+// revision id (…), got "v9.9"" (the runner's ids, checked here).
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parse } from 'yaml';
-import { DEFAULT_DEVICE, DEVICE_IDS, type DeviceConfig, type DeviceType } from '../device/mmio.ts';
-import { OUTCOMES, type Outcome } from '../oracle/types.ts';
+import { DEFAULT_DEVICE, type DeviceConfig, type DeviceType } from '../device/mmio.ts';
+import type { Outcome } from '../oracle/types.ts';
 import type { ScenarioName, WorkloadName } from '../runners/types.ts';
-import { parsePlan, planText } from '../transfer/plan.ts';
 import { UsageError } from '../util/usage-error.ts';
 import { CITATION_FORMS, parseCitation } from '../util/citations.ts';
-import { RUNNER_KINDS, type RunnerKind } from './runnerKinds.ts';
-import { DIRECTIONS, MATRIX_RUNNERS, type DeviceCombine, type Direction, type ExpectRule, type KnownDefect, type Matrix, type MatrixRunner, type RuleWhen } from './types.ts';
+import { loadYaml } from '../util/yamlSchema.ts';
+import { RUNNER_KINDS } from './runnerKinds.ts';
+import { MATRIX_RUNNERS, type DeviceCombine, type Direction, type ExpectRule, type KnownDefect, type Matrix, type MatrixRunner, type RuleWhen } from './types.ts';
 
 /** What the loader needs to know about revisions: which ids exist (RevisionFacts adds the rest). */
 export interface RevisionIds {
@@ -26,20 +27,7 @@ export type IdsFor = RevisionIds | ((runner: MatrixRunner) => RevisionIds);
 
 type Obj = Record<string, unknown>;
 
-const TOP_KEYS = ['name', 'seed', 'runner', 'src', 'dst', 'order', 'workloads', 'scenarios', 'transfers', 'devices',
-  'requests', 'inflight', 'requestSize', 'groups', 'known', 'expect', 'exclude'];
-const WHEN_KEYS = ['src', 'dst', 'workload', 'transfer', 'device', 'scenario', 'direction', 'magic'];
-
-const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v));
-
-/** The transfer module's own parser decides (harness/transfer/plan.ts); the matrix keeps the text. */
-export function isTransferPlan(s: string): boolean {
-  try {
-    return planText(parsePlan(s)) === s;
-  } catch {
-    return false;
-  }
-}
+const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
 
 /** The runner a matrix text names (default sim), read before the runner's ids are loaded; null when invalid. */
 export function peekRunner(text: string): MatrixRunner | null {
@@ -67,76 +55,81 @@ export function loadMatrixFile(path: string, revisions: IdsFor): Matrix {
   return parseMatrix(text, name, revisions);
 }
 
+type OneOrMany<T> = T | T[];
+interface WhenDoc {
+  src?: OneOrMany<string>;
+  dst?: OneOrMany<string>;
+  workload?: OneOrMany<string>;
+  transfer?: OneOrMany<string>;
+  device?: OneOrMany<string>;
+  scenario?: OneOrMany<string>;
+  direction?: OneOrMany<string>;
+  magic?: 'accepted' | 'rejected';
+}
+type DeviceDoc = DeviceType | Partial<DeviceConfig>;
+/** A matrix as the schema (specs/schemas/matrix.schema.json) lets it through. */
+interface MatrixDoc {
+  name?: string;
+  seed?: number;
+  runner?: MatrixRunner;
+  src?: OneOrMany<string>;
+  dst?: OneOrMany<string>;
+  order?: OneOrMany<string>;
+  workloads?: OneOrMany<string>;
+  scenarios?: OneOrMany<string>;
+  transfers?: OneOrMany<string>;
+  devices?: DeviceDoc[] | { configs: DeviceDoc[]; combine?: DeviceCombine };
+  requests?: number;
+  inflight?: number;
+  requestSize?: number;
+  groups?: Record<string, string[]>;
+  known?: Record<string, { description: string; link: string }>;
+  expect?: { when?: WhenDoc; outcome?: Outcome; known?: string }[];
+  exclude?: WhenDoc[];
+}
+
+const list = <T>(v: OneOrMany<T>): T[] => (Array.isArray(v) ? v : [v]);
+
+/**
+ * Validate and expand a matrix text. The shape (keys, types, the workloads, scenarios and transfers
+ * each runner takes, device configurations, rules) is the schema's; what is left here needs the
+ * runner's revision ids or the rest of the file: ids and group names, known-defect references,
+ * inflight <= requests, and the defaults.
+ */
 export function parseMatrix(text: string, file: string, idsFor: IdsFor): Matrix {
   const bad = (key: string, expected: string, got: unknown): never => {
     throw new UsageError(`${file}: ${key}: expected ${expected}, got ${show(got)}`);
   };
-  let doc: unknown;
-  try {
-    doc = parse(text, { prettyErrors: false });
-  } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
-    throw new UsageError(`${file}: not valid YAML (${msg})`);
-  }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) bad('(top level)', 'a mapping of matrix keys', doc);
-  const m = doc as Obj;
-  for (const k of Object.keys(m)) if (!TOP_KEYS.includes(k)) bad(k, `one of the keys ${TOP_KEYS.join(', ')}`, k);
-
-  const runner: MatrixRunner = m.runner === undefined ? 'sim'
-    : (MATRIX_RUNNERS as readonly unknown[]).includes(m.runner) ? (m.runner as MatrixRunner) : bad('runner', `one of ${MATRIX_RUNNERS.join(', ')}`, m.runner);
+  const m = loadYaml('matrix', text, file) as MatrixDoc;
+  const runner: MatrixRunner = m.runner ?? 'sim';
   const kind = RUNNER_KINDS[runner];
   const revisions = typeof idsFor === 'function' ? idsFor(runner) : idsFor;
   const base = (id: string) => revisions.base?.(id) ?? id;
-
   const known = new Set(revisions.ids());
-  const str = (key: string, v: unknown): string => (typeof v === 'string' && v.length > 0 ? v : bad(key, 'a non-empty string', v));
-  const int = (key: string, v: unknown, dflt: number, min = 0): number => {
-    if (v === undefined) return dflt;
-    return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= 0xffffffff ? v : bad(key, `an integer ≥ ${min}`, v);
-  };
-  const list = (key: string, v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
 
-  // groups first: src/dst/rules may name them
-  const groups: Record<string, string[]> = {};
-  if (m.groups !== undefined) {
-    if (!m.groups || typeof m.groups !== 'object' || Array.isArray(m.groups)) bad('groups', 'a mapping name → list of revision ids', m.groups);
-    for (const [g, ids] of Object.entries(m.groups as Obj)) {
-      if (!Array.isArray(ids)) bad(`groups.${g}`, 'a list of revision ids', ids);
-      groups[g] = (ids as unknown[]).map((id, i) => revId(`groups.${g}[${i}]`, id));
-    }
-  }
-  function revId(key: string, v: unknown): string {
-    const s = str(key, v);
+  function revId(key: string, s: string): string {
     if (revisions.canonical) {
       const what = runner === 'sim' ? `a revision id (${[...known].join(', ')}, or ktree:NAME of a registered build)` : kind.idText;
-      return revisions.canonical(s) ?? bad(key, what, v);
+      return revisions.canonical(s) ?? bad(key, what, s);
     }
     if (known.has(s)) return s;
     if (known.has(`hisi-acc/${s}`)) return `hisi-acc/${s}`;
-    return bad(key, `a revision id (${[...known].join(', ')})`, v);
+    return bad(key, `a revision id (${[...known].join(', ')})`, s);
   }
-  const revList = (key: string, v: unknown, dflt: string[]): string[] => {
+  // groups first: src/dst/rules may name them
+  const groups: Record<string, string[]> = {};
+  for (const [g, ids] of Object.entries(m.groups ?? {})) groups[g] = ids.map((id, i) => revId(`groups.${g}[${i}]`, id));
+  const revList = (key: string, v: OneOrMany<string> | undefined, dflt: string[]): string[] => {
     if (v === undefined || v === 'all') return dflt;
     const out: string[] = [];
-    list(key, v).forEach((x, i) => {
-      const k = Array.isArray(v) ? `${key}[${i}]` : key;
-      if (typeof x === 'string' && groups[x]) out.push(...groups[x]);
-      else out.push(revId(k, x));
+    list(v).forEach((x, i) => {
+      if (groups[x]) out.push(...groups[x]);
+      else out.push(revId(Array.isArray(v) ? `${key}[${i}]` : key, x));
     });
-    if (out.length === 0) bad(key, `at least one id (${kind.idText})`, v);
     return [...new Set(out)];
   };
-  const enumList = <T extends string>(key: string, v: unknown, all: readonly T[], what: string, dflt: T[]): T[] => {
-    if (v === undefined) return dflt;
-    if (v === 'all') return [...all];
-    return list(key, v).map((x, i) =>
-      (all as readonly unknown[]).includes(x) ? (x as T) : bad(Array.isArray(v) ? `${key}[${i}]` : key, `${what} (${all.join(', ')})`, x));
-  };
-  const onRunner = runner === 'sim' ? '' : ` the ${runner} runner runs`;
-  const transferText = kind.transfers ? `a transfer${onRunner} (${kind.transfers.join(', ')})`
-    : `a transfer plan${onRunner} ('single', ${kind.refusedPlans.includes('qemu') ? '' : "'qemu', "}'chunks:N,N…', 'random')`;
-  const isTransfer = (t: unknown): t is string => typeof t === 'string' &&
-    (kind.transfers ? kind.transfers.includes(t) : isTransferPlan(t) && !kind.refusedPlans.includes(t));
+  const enumList = <T extends string>(v: OneOrMany<string> | undefined, all: readonly T[], dflt: T[]): T[] =>
+    v === undefined ? dflt : v === 'all' ? [...all] : [...new Set(list(v) as T[])];
 
   const allIds = [...known];
   let order: string[];
@@ -148,11 +141,9 @@ export function parseMatrix(text: string, file: string, idsFor: IdsFor): Matrix 
     src = revList('src', m.src, order);
     dst = revList('dst', m.dst, order);
   } else {
-    // other runners: 'all' is what the runner finds (vfio-host: MIGCOMPAT_VFIO_DEVICES), may be empty;
-    // order ranks the ids' bases (qemu: builds), the rest in the runner's default order
-    for (const k of ['src', 'dst'] as const) {
-      if (runner === 'qemu' && (m[k] === undefined || m[k] === 'all')) bad(k, `a list of ids (${kind.idText}); the qemu runner has no 'all'`, m[k] ?? 'all');
-    }
+    // other runners: 'all' is what the runner finds (vfio-host: MIGCOMPAT_VFIO_DEVICES), may be empty
+    // (the qemu runner has none: the schema requires its lists); order ranks the ids' bases (qemu:
+    // builds), the rest in the runner's default order
     src = revList('src', m.src, allIds);
     dst = revList('dst', m.dst, allIds);
     const given = m.order === undefined ? [] : [...new Set(revList('order', m.order, []).map(base))];
@@ -160,38 +151,55 @@ export function parseMatrix(text: string, file: string, idsFor: IdsFor): Matrix 
     order = [...given, ...(revisions.defaultOrder ? revisions.defaultOrder(rest) : rest)];
   }
 
-  const transfers = m.transfers === undefined ? [kind.transfers?.[0] ?? 'single'] : list('transfers', m.transfers).map((t, i) =>
-    isTransfer(t) ? t : bad(`transfers[${i}]`, transferText, t));
+  const when = (where: string, w: WhenDoc = {}): RuleWhen => {
+    const out: RuleWhen = {};
+    if (w.src !== undefined) out.src = revList(`${where}.src`, w.src, []);
+    if (w.dst !== undefined) out.dst = revList(`${where}.dst`, w.dst, []);
+    if (w.workload !== undefined) out.workload = enumList<WorkloadName>(w.workload, kind.workloads, []);
+    if (w.scenario !== undefined) out.scenario = enumList<ScenarioName>(w.scenario, kind.scenarios, []);
+    if (w.direction !== undefined) out.direction = list(w.direction) as Direction[];
+    if (w.transfer !== undefined) out.transfer = list(w.transfer);
+    if (w.device !== undefined) out.device = list(w.device);
+    if (w.magic !== undefined) out.magic = w.magic;
+    return out;
+  };
+  const knownDefects: Record<string, KnownDefect> = {};
+  for (const [id, d] of Object.entries(m.known ?? {})) {
+    if ('error' in parseCitation(d.link)) bad(`known.${id}.link`, `a citation (${CITATION_FORMS})`, d.link);
+    knownDefects[id] = { id, description: d.description, link: d.link };
+  }
+  const expect = (m.expect ?? []).map((r, i): ExpectRule => {
+    const where = `expect[${i}]`;
+    if (r.known !== undefined && !knownDefects[r.known]) {
+      bad(`${where}.known`, `an id declared under known: (${Object.keys(knownDefects).join(', ') || 'none declared'})`, r.known);
+    }
+    // a known defect's outcome is the one the case will have once fixed (default: migrated)
+    const outcome: Outcome = r.outcome ?? 'migrated';
+    const w = when(`${where}.when`, r.when);
+    return r.known ? { where, when: w, outcome, known: r.known } : { where, when: w, outcome };
+  });
+  const exclude = (m.exclude ?? []).map((w, i) => when(`exclude[${i}]`, w));
 
-  const workloadText = runner === 'sim' ? 'a workload' : `a workload${onRunner}`;
-  const scenarioText = runner === 'sim' ? 'a scenario' : `a scenario${onRunner}`;
-  const { devices, combine } = parseDevices(m.devices, bad);
-  const knownDefects = parseKnown(m.known, bad, str);
-  const when = (where: string, w: unknown): RuleWhen =>
-    parseWhen(where, w, { bad, revList, enumList, list, kind, workloadText, scenarioText, isTransfer, transferText });
-  const expect = parseExpect(m.expect, bad, knownDefects, when);
-  const exclude = m.exclude === undefined ? [] : Array.isArray(m.exclude)
-    ? m.exclude.map((w, i) => when(`exclude[${i}]`, w)) : bad('exclude', 'a list of conditions (the keys of a rule\'s when)', m.exclude);
-
-  const inflight = int('inflight', m.inflight, 2);
-  const requests = int('requests', m.requests, 8, 1);
+  const requests = m.requests ?? 8;
+  const inflight = m.inflight ?? 2;
   if (inflight > requests) bad('inflight', `at most requests (${requests})`, inflight);
+  const { devices, combine } = devicesOf(m.devices);
   return {
     file,
-    name: m.name === undefined ? file.replace(/^.*\//, '').replace(/\.ya?ml$/, '') : str('name', m.name),
-    seed: int('seed', m.seed, 1),
+    name: m.name ?? file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''),
+    seed: m.seed ?? 1,
     runner,
     src,
     dst,
     order,
-    workloads: enumList<WorkloadName>('workloads', m.workloads, kind.workloads, workloadText, [...kind.defaultWorkloads]),
-    scenarios: enumList<ScenarioName>('scenarios', m.scenarios, kind.scenarios, scenarioText, ['single-hop']),
-    transfers: [...new Set(transfers as string[])],
+    workloads: enumList<WorkloadName>(m.workloads, kind.workloads, [...kind.defaultWorkloads]),
+    scenarios: enumList<ScenarioName>(m.scenarios, kind.scenarios, ['single-hop']),
+    transfers: m.transfers === undefined ? [kind.transfers?.[0] ?? 'single'] : [...new Set(list(m.transfers))],
     devices,
     combine,
     requests,
     inflight,
-    requestSize: int('requestSize', m.requestSize, 64, 1),
+    requestSize: m.requestSize ?? 64,
     groups,
     known: knownDefects,
     expect,
@@ -199,114 +207,8 @@ export function parseMatrix(text: string, file: string, idsFor: IdsFor): Matrix 
   };
 }
 
-type Bad = (key: string, expected: string, got: unknown) => never;
-
-const DEVICE_KEYS = ['type', 'qpNum', 'qpBase', 'queIsoCfg', 'hwMode', 'vfId'];
-
-function parseDevices(v: unknown, bad: Bad): { devices: DeviceConfig[]; combine: DeviceCombine } {
+function devicesOf(v: MatrixDoc['devices']): { devices: DeviceConfig[]; combine: DeviceCombine } {
   if (v === undefined) return { devices: [DEFAULT_DEVICE], combine: 'all' };
-  let configs: unknown = v;
-  let combine: DeviceCombine = 'all';
-  if (v && typeof v === 'object' && !Array.isArray(v)) {
-    const o = v as Obj;
-    for (const k of Object.keys(o)) if (k !== 'configs' && k !== 'combine') bad(`devices.${k}`, "'configs' or 'combine'", k);
-    configs = o.configs;
-    if (o.combine !== undefined) {
-      if (o.combine !== 'all' && o.combine !== 'rotate') bad('devices.combine', "'all' (every case on every device) or 'rotate' (devices taken in turn)", o.combine);
-      combine = o.combine as DeviceCombine;
-    }
-  }
-  if (!Array.isArray(configs) || configs.length === 0) return bad('devices.configs', 'a non-empty list of device types or device configurations', configs);
-  const types = Object.keys(DEVICE_IDS);
-  const devices = configs.map((c, i): DeviceConfig => {
-    const key = `devices.configs[${i}]`;
-    if (typeof c === 'string') return types.includes(c) ? { ...DEFAULT_DEVICE, type: c as DeviceType } : bad(key, `a device type (${types.join(', ')})`, c);
-    if (!c || typeof c !== 'object' || Array.isArray(c)) return bad(key, 'a device type or a mapping', c);
-    const o = c as Obj;
-    for (const k of Object.keys(o)) if (!DEVICE_KEYS.includes(k)) bad(`${key}.${k}`, `one of ${DEVICE_KEYS.join(', ')}`, k);
-    const d = { ...DEFAULT_DEVICE };
-    if (o.type !== undefined) d.type = types.includes(o.type as string) ? (o.type as DeviceType) : bad(`${key}.type`, `a device type (${types.join(', ')})`, o.type);
-    for (const k of ['qpNum', 'qpBase', 'queIsoCfg', 'vfId'] as const) {
-      if (o[k] === undefined) continue;
-      const n = o[k];
-      d[k] = typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff ? n : bad(`${key}.${k}`, 'an unsigned 32-bit integer', n);
-    }
-    if (o.hwMode !== undefined) d.hwMode = o.hwMode === 'vf-ctrl' || o.hwMode === 'pf-ctrl' ? o.hwMode : bad(`${key}.hwMode`, "'vf-ctrl' or 'pf-ctrl'", o.hwMode);
-    return d;
-  });
-  return { devices, combine };
-}
-
-function parseKnown(v: unknown, bad: Bad, str: (k: string, v: unknown) => string): Record<string, KnownDefect> {
-  const out: Record<string, KnownDefect> = {};
-  if (v === undefined) return out;
-  if (!v || typeof v !== 'object' || Array.isArray(v)) bad('known', 'a mapping id → {description, link}', v);
-  for (const [id, d] of Object.entries(v as Obj)) {
-    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(id)) bad(`known.${id}`, 'an id of letters, digits, dot, dash or underscore', id);
-    if (!d || typeof d !== 'object' || Array.isArray(d)) bad(`known.${id}`, 'a mapping {description, link}', d);
-    const o = d as Obj;
-    for (const k of Object.keys(o)) if (k !== 'description' && k !== 'link') bad(`known.${id}.${k}`, "'description' or 'link'", k);
-    const description = str(`known.${id}.description`, o.description);
-    if (description.includes('\n')) bad(`known.${id}.description`, 'one line', description);
-    const link = str(`known.${id}.link`, o.link);
-    const cited = parseCitation(link);
-    if ('error' in cited) bad(`known.${id}.link`, `a citation (${CITATION_FORMS})`, link);
-    out[id] = { id, description, link };
-  }
-  return out;
-}
-
-interface WhenContext {
-  bad: Bad;
-  revList: (k: string, v: unknown, d: string[]) => string[];
-  enumList: <T extends string>(k: string, v: unknown, all: readonly T[], what: string, d: T[]) => T[];
-  list: (k: string, v: unknown) => unknown[];
-  kind: RunnerKind;
-  workloadText: string;
-  scenarioText: string;
-  isTransfer: (t: unknown) => t is string;
-  transferText: string;
-}
-
-function parseWhen(where: string, v: unknown, c: WhenContext): RuleWhen {
-  const { bad, revList, enumList, list } = c;
-  const when: RuleWhen = {};
-  if (!v || typeof v !== 'object' || Array.isArray(v)) return bad(where, `a mapping of ${WHEN_KEYS.join(', ')}`, v);
-  const w = v as Obj;
-  for (const k of Object.keys(w)) if (!WHEN_KEYS.includes(k)) bad(`${where}.${k}`, `one of ${WHEN_KEYS.join(', ')}`, k);
-  if (w.src !== undefined) when.src = revList(`${where}.src`, w.src, []);
-  if (w.dst !== undefined) when.dst = revList(`${where}.dst`, w.dst, []);
-  if (w.workload !== undefined) when.workload = enumList(`${where}.workload`, w.workload, c.kind.workloads, c.workloadText, []);
-  if (w.scenario !== undefined) when.scenario = enumList(`${where}.scenario`, w.scenario, c.kind.scenarios, c.scenarioText, []);
-  if (w.direction !== undefined) when.direction = enumList<Direction>(`${where}.direction`, w.direction, DIRECTIONS, 'a direction', []);
-  if (w.transfer !== undefined) when.transfer = list(`${where}.transfer`, w.transfer).map((t, j) =>
-    c.isTransfer(t) ? t : bad(`${where}.transfer[${j}]`, c.transferText, t));
-  if (w.device !== undefined) when.device = list(`${where}.device`, w.device).map((t, j) =>
-    typeof t === 'string' && t in DEVICE_IDS ? t : bad(`${where}.device[${j}]`, `a device type (${Object.keys(DEVICE_IDS).join(', ')})`, t));
-  if (w.magic !== undefined) {
-    if (!c.kind.magicRules) bad(`${where}.magic`, 'no magic condition (only the sim runner knows which magic a destination accepts)', w.magic);
-    when.magic = w.magic === 'accepted' || w.magic === 'rejected' ? w.magic : bad(`${where}.magic`, "'accepted' or 'rejected'", w.magic);
-  }
-  return when;
-}
-
-function parseExpect(v: unknown, bad: Bad, known: Record<string, KnownDefect>, when: (where: string, w: unknown) => RuleWhen): ExpectRule[] {
-  if (v === undefined) return [];
-  if (!Array.isArray(v)) return bad('expect', 'a list of rules {when, outcome | known}', v);
-  return v.map((r, i): ExpectRule => {
-    const where = `expect[${i}]`;
-    if (!r || typeof r !== 'object' || Array.isArray(r)) return bad(where, 'a rule {when, outcome | known}', r);
-    const o = r as Obj;
-    for (const k of Object.keys(o)) if (!['when', 'outcome', 'known'].includes(k)) bad(`${where}.${k}`, "'when', 'outcome' or 'known'", k);
-    const w: RuleWhen = o.when === undefined ? {} : when(`${where}.when`, o.when);
-    let knownId: string | undefined;
-    if (o.known !== undefined) {
-      if (typeof o.known !== 'string' || !known[o.known]) bad(`${where}.known`, `an id declared under known: (${Object.keys(known).join(', ') || 'none declared'})`, o.known);
-      knownId = o.known as string;
-    }
-    let outcome: Outcome;
-    if (o.outcome === undefined) outcome = knownId ? 'migrated' : bad(`${where}.outcome`, `one of ${OUTCOMES.join(', ')} (or known: ID)`, undefined);
-    else outcome = (OUTCOMES as readonly unknown[]).includes(o.outcome) ? (o.outcome as Outcome) : bad(`${where}.outcome`, `one of ${OUTCOMES.join(', ')}`, o.outcome);
-    return knownId ? { where, when: w, outcome, known: knownId } : { where, when: w, outcome };
-  });
+  const { configs, combine = 'all' } = Array.isArray(v) ? { configs: v } : v;
+  return { devices: configs.map((c) => (typeof c === 'string' ? { ...DEFAULT_DEVICE, type: c } : { ...DEFAULT_DEVICE, ...c })), combine };
 }

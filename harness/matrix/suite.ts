@@ -72,7 +72,7 @@ export async function suiteCases(paths?: string[], runner: MatrixRunner = 'sim')
   }
   for (const l of loaded) {
     if (paths && l.matrix.runner !== runner) {
-      throw new UsageError(`${l.matrix.file}: runner: expected ${runner} (this suite runs ${runner} matrices), got '${l.matrix.runner}'`);
+      throw new UsageError(`${l.matrix.file}: runner: expected ${runner} (this suite runs ${runner} matrices), got "${l.matrix.runner}"`);
     }
   }
   return { matrices: loaded.map((l) => l.matrix), cases: expandLoaded(loaded) };

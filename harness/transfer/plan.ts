@@ -33,6 +33,15 @@ export function planText(p: TransferPlan): string {
   return p.kind === 'chunks' ? `chunks:${p.sizes.join(',')}` : p.kind;
 }
 
+/** Is this the canonical text of a plan (what planText writes)? The matrix schema's transfer pattern states the same grammar. */
+export function isPlanText(s: string): boolean {
+  try {
+    return planText(parsePlan(s)) === s;
+  } catch {
+    return false;
+  }
+}
+
 /** Expand a comma-separated list of plans or 'all'. chunks:… keeps its commas (the list is split on ';' then). */
 export function expandPlans(text: string): string[] {
   if (text === 'all') return ['single', 'qemu', 'chunks:40,136', 'random'];

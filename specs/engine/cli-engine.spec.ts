@@ -48,7 +48,7 @@ test('check: accepted exits 0, refused exits 1 with errno and stage, bad input e
     expect(e.err.trim().split('\n').length).toBe(1);
   }
   writeFileSync(join(dir, 'bad.yaml'), 'type: GPU\n');
-  expect(cli('check', '--rev', 'v6.16', '--stream', v2, '--dest', join(dir, 'bad.yaml')).err).toMatch(/bad\.yaml: type: expected SEC, HPRE or ZIP/);
+  expect(cli('check', '--rev', 'v6.16', '--stream', v2, '--dest', join(dir, 'bad.yaml')).err).toMatch(/bad\.yaml: type: expected one of SEC, HPRE, ZIP, got "GPU"/);
 });
 
 test('check --rev all: one row per revision with result, errno, stage and event bases; exit 0 when every row answers', () => {

@@ -147,14 +147,15 @@ test('bad input: one line on stderr and exit 2, nothing written', () => {
     expect(r.err).toMatch(re);
   }
   const yamlCases: [string, RegExp][] = [
-    ['qp_num: [1, 2\n', /malformed YAML/],
-    ['- 1\n- 2\n', /expected a mapping/],
-    ['qp_nmu: 1\n', /unknown field 'qp_nmu'/],
+    ['qp_num: [1, 2\n', /g\.yaml: invalid YAML at line \d+: /],
+    ['- 1\n- 2\n', /g\.yaml: \(top level\): expected a mapping, got \[1,2\]/],
+    ['qp_nmu: 1\n', /g\.yaml: qp_nmu: unknown key \(expected one of length, acc_magic, /],
     ['acc_magic: "0xcdcdcdcdfeedaacc"\nmajor_ver: 1\n', /only a V2 header has major_ver/],
-    ['qp_num: 0x100000000\n', /does not fit in 4 byte/],
-    ['qm_eqc_dw: [1, 2]\n', /expected a list of 7 values/],
-    ['length: 100\n', /length: must be 40 or 176/],
-    ['eqe_dma: "zz"\n', /expected an integer or a "0x…" string/],
+    ['qp_num: 0x100000000\n', /g\.yaml: qp_num: expected a 32-bit value: an integer 0\.\.4294967295 or a "0x…" string, got 4294967296/],
+    ['qp_num: "4294967296"\n', /qp_num: 4294967296 does not fit in 4 byte/],
+    ['qm_eqc_dw: [1, 2]\n', /g\.yaml: qm_eqc_dw: expected a list of 7 values/],
+    ['length: 100\n', /g\.yaml: length: expected one of 40, 176, got 100/],
+    ['eqe_dma: "zz"\n', /g\.yaml: eqe_dma: expected a 64-bit value: an integer or a "0x…" string of up to 16 hex digits, got "zz"/],
   ];
   for (const [text, re] of yamlCases) {
     writeFileSync(y, text);

@@ -86,12 +86,12 @@ test('remote argv quoting: the shell sees exactly the argument array, hostile te
 test('inventory validation refuses what could reach a remote command line unchecked', () => {
   const host = (extra: string) => `hosts:\n  - name: a\n    ssh: { host: 10.0.0.1 }\n    kernel: "6.1"\n    vfs: ["0000:75:00.1"]\n${extra}`;
   expect(parseInventory(host('')).hosts[0]).toMatchObject({ name: 'a', migcompat: ['migcompat'], ssh: { user: 'root', port: 22 } });
-  expect(() => parseInventory(host('    env: { "A;B": x }\n'))).toThrow(/not an environment variable name/);
+  expect(() => parseInventory(host('    env: { "A;B": x }\n'))).toThrow(/hosts\[0\]\.env\.A;B: expected an environment variable name/);
   expect(() => parseInventory(host('    migcompat: "migcompat --x"\n'))).toThrow(/argument array/);
-  expect(() => parseInventory(host('').replace('0000:75:00.1', '75:00.1; reboot'))).toThrow(/not a PCI address/);
-  expect(() => parseInventory(host('').replace('name: a', 'name: "a b"'))).toThrow(/may only use/);
-  expect(() => parseInventory('hosts: []')).toThrow(/non-empty 'hosts'/);
-  expect(() => parseInventory('hosts: [')).toThrow(/not YAML/);
+  expect(() => parseInventory(host('').replace('0000:75:00.1', '75:00.1; reboot'))).toThrow(/hosts\[0\]\.vfs\[0\]: expected a PCI address like 0000:75:00\.1 or an mdev:UUID, got "75:00\.1; reboot"/);
+  expect(() => parseInventory(host('').replace('name: a', 'name: "a b"'))).toThrow(/hosts\[0\]\.name: expected a name of letters, digits/);
+  expect(() => parseInventory('hosts: []')).toThrow(/hosts: expected a non-empty list of hosts/);
+  expect(() => parseInventory('hosts: [')).toThrow(/invalid YAML at line 1/);
 });
 
 test('lab run: both directions between two kernels, then the corpus replayed on every other host', () => {

@@ -55,7 +55,7 @@ test('a malformed matrix or bad option is one line on stderr and exit 2, nothing
   const r = cli(['matrix', '--matrix', m], { MIGCOMPAT_RESULTS: join(tmp, 'results') });
   expect(r.status).toBe(2);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(r.stderr).toMatch(/^migcompat: .*bad\.yaml: transfers\[1\]: expected a transfer plan .*got 'fax'$/m);
+  expect(r.stderr).toMatch(/^migcompat: .*bad\.yaml: transfers\[1\]: expected a transfer plan .*got "fax"$/m);
   expect(r.stdout).toBe('');
   const s = cli(['matrix', '--shard', '3/2']);
   expect(s.status).toBe(2);

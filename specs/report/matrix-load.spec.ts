@@ -41,16 +41,16 @@ function errorOf(text: string): string {
 
 test('a malformed matrix gets one error naming the file, the key and what was expected', () => {
   expect(errorOf('transfers: [single, qemuu]')).toBe(
-    "m.yaml: transfers[1]: expected a transfer plan ('single', 'qemu', 'chunks:N,N…', 'random'), got 'qemuu'");
-  expect(errorOf('src: [x/old, v9.9]')).toMatch(/^m\.yaml: src\[1\]: expected a revision id \(x\/old, x\/mid, x\/new\), got 'v9\.9'$/);
-  expect(errorOf('workloads: [user-polling, typing]')).toMatch(/^m\.yaml: workloads\[1\]: expected a workload \(user-polling, .*\), got 'typing'$/);
-  expect(errorOf('devices: { configs: [SEC, GPU] }')).toMatch(/^m\.yaml: devices\.configs\[1\]: expected a device type \((ZIP|SEC|HPRE)(, (ZIP|SEC|HPRE)){2}\), got 'GPU'$/);
-  expect(errorOf('expect: [{ when: { src: x/old }, known: nope }]')).toMatch(/^m\.yaml: expect\[0\]\.known: expected an id declared under known: .*got 'nope'$/);
-  expect(errorOf('expect: [{ when: { colour: red }, outcome: refused }]')).toMatch(/^m\.yaml: expect\[0\]\.when\.colour: expected one of src, dst/);
-  expect(errorOf('expect: [{ outcome: fine }]')).toBe("m.yaml: expect[0].outcome: expected one of migrated, refused, broken, error, got 'fine'");
-  expect(errorOf('seeed: 3')).toMatch(/^m\.yaml: seeed: expected one of the keys name, seed/);
+    'm.yaml: transfers[1]: expected a transfer plan (single, qemu, chunks:N,N… with sizes 1..1048576, random), got "qemuu"');
+  expect(errorOf('src: [x/old, v9.9]')).toMatch(/^m\.yaml: src\[1\]: expected a revision id \(x\/old, x\/mid, x\/new\), got "v9\.9"$/);
+  expect(errorOf('workloads: [user-polling, typing]')).toMatch(/^m\.yaml: workloads\[1\]: expected a workload \(user-polling, .*\), got "typing"$/);
+  expect(errorOf('devices: { configs: [SEC, GPU] }')).toBe('m.yaml: devices.configs[1]: expected a device type (SEC, HPRE, ZIP) or a device configuration, got "GPU"');
+  expect(errorOf('expect: [{ when: { src: x/old }, known: nope }]')).toMatch(/^m\.yaml: expect\[0\]\.known: expected an id declared under known: .*got "nope"$/);
+  expect(errorOf('expect: [{ when: { colour: red }, outcome: refused }]')).toMatch(/^m\.yaml: expect\[0\]\.when\.colour: unknown key \(expected one of src, dst/);
+  expect(errorOf('expect: [{ outcome: fine }]')).toBe('m.yaml: expect[0].outcome: expected one of migrated, refused, broken, error, got "fine"');
+  expect(errorOf('seeed: 3')).toMatch(/^m\.yaml: seeed: unknown key \(expected one of name, seed/);
   expect(errorOf('requests: 2\ninflight: 5')).toBe('m.yaml: inflight: expected at most requests (2), got 5');
-  expect(errorOf('seed: [1')).toMatch(/^m\.yaml: not valid YAML \(/);
+  expect(errorOf('seed: [1')).toMatch(/^m\.yaml: invalid YAML at line 1: /);
   expect(errorOf('- a\n- b')).toMatch(/^m\.yaml: \(top level\): expected a mapping/);
   // a known defect's link is a citation (docs/reference.md#how-to-cite), nothing else
   expect(errorOf('known: { k: { description: d, link: the fix series } }')).toMatch(/^m\.yaml: known\.k\.link: expected a citation \(docs\/<page>\.md#<heading-slug>, commit .*\), got 'the fix series'$/);
@@ -133,14 +133,14 @@ test('runner: qemu matrices take the QEMU runner id grammar, its workload and tr
     }
     throw new Error('no error raised');
   };
-  expect(err(q('').replace('qemu/7.2.18]', 'hisi-acc/v6.16]'))).toBe("q.yaml: src[1]: expected a qemu runner id (qemu/<x.y.z|installed|previous>[@host][+modifier…]), got 'hisi-acc/v6.16'");
+  expect(err(q('').replace('qemu/7.2.18]', 'hisi-acc/v6.16]'))).toBe('q.yaml: src[1]: expected a qemu runner id (qemu/<x.y.z|installed|previous>[@host][+modifier…]), got "hisi-acc/v6.16"');
   expect(err(q('').replace('+mem=512', '+colour=red'))).toMatch(/^q\.yaml: dst\[1\]: expected a qemu runner id/);
-  expect(err(q('workloads: [user-polling]'))).toBe("q.yaml: workloads[0]: expected a workload the qemu runner runs (kernel-crypto), got 'user-polling'");
-  expect(err(q('transfers: [single]'))).toBe("q.yaml: transfers[0]: expected a transfer the qemu runner runs (unix, tcp), got 'single'");
+  expect(err(q('workloads: [user-polling]'))).toBe('q.yaml: workloads[0]: expected a workload the qemu runner runs (kernel-crypto), got "user-polling"');
+  expect(err(q('transfers: [single]'))).toBe('q.yaml: transfers[0]: expected a transfer the qemu runner runs (unix, tcp), got "single"');
   expect(err(q('expect: [{ when: { magic: rejected }, outcome: refused }]'))).toMatch(/^q\.yaml: expect\[0\]\.when\.magic: expected no magic condition \(only the sim runner/);
-  expect(err(q('').replace('src: [qemu/7.2.22, qemu/7.2.18]', 'src: all'))).toMatch(/^q\.yaml: src: expected a list of ids \(.*the qemu runner has no 'all', got 'all'$/);
-  expect(err(q('').replace('src: [qemu/7.2.22, qemu/7.2.18]', 'src: []'))).toMatch(/^q\.yaml: src: expected at least one id/);
-  expect(err('runner: kvm')).toBe("q.yaml: runner: expected one of sim, qemu, vfio-host, got 'kvm'");
+  expect(err(q('').replace('src: [qemu/7.2.22, qemu/7.2.18]', 'src: all'))).toMatch(/^q\.yaml: src: expected a list of qemu runner ids \(.*the qemu runner has no 'all', got "all"$/);
+  expect(err(q('').replace('src: [qemu/7.2.22, qemu/7.2.18]', 'src: []'))).toBe('q.yaml: src: expected a non-empty list, got []');
+  expect(err('runner: kvm')).toBe('q.yaml: runner: expected one of sim, qemu, vfio-host, got "kvm"');
 });
 
 test('specs/matrices/qemu.yaml: a few whole-VM cases, both directions, same-version and the refusals', async () => {
@@ -162,5 +162,5 @@ test('sim matrices accept ktree ids of registered builds (and debian-6.1, built 
   expect(m.src).toEqual(['ktree:debian-6.1']);
   expect(m.dst).toEqual(['hisi-acc/v6.16']);
   expect(expandMatrix(m, f)[0].expect).toMatchObject({ outcome: 'migrated', rule: 'default' });
-  expect(() => parseMatrix('src: [ktree:nope-never-built]', 'k.yaml', f)).toThrow(/k\.yaml: src\[0\]: expected a revision id \(.*or ktree:NAME of a registered build\), got 'ktree:nope-never-built'/);
+  expect(() => parseMatrix('src: [ktree:nope-never-built]', 'k.yaml', f)).toThrow(/k\.yaml: src\[0\]: expected a revision id \(.*or ktree:NAME of a registered build\), got "ktree:nope-never-built"/);
 });

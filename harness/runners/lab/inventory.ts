@@ -1,9 +1,7 @@
 // The lab inventory (YAML): hosts reachable over SSH, their kernels and VFs. Everything in it ends
-// up in remote argv, so every field is validated here and later quoted element by element.
-import { readFileSync } from 'node:fs';
-import YAML from 'yaml';
+// up in remote argv, so every field is validated (by the schema) and later quoted element by element.
 import { UsageError } from '../../util/usage-error.ts';
-import { DEVICE_ID_RE } from '../vfio-host/sysfs.ts';
+import { loadYaml, readYaml } from '../../util/yamlSchema.ts';
 
 export interface LabHost {
   name: string;
@@ -36,80 +34,46 @@ export interface Inventory {
   corpus?: string;
 }
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-/** a host name or an IPv4/IPv6 address: it ends up inside a QEMU URI */
+/** a host name or an IPv4/IPv6 address: it ends up inside a QEMU URI (the schema's migrationAddress pattern) */
 export const ADDR_RE = /^[A-Za-z0-9][A-Za-z0-9.:-]*$/;
-/** an OpenSSH SHA256 fingerprint as `ssh-keygen -l` prints it */
-const FPR_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
-function str(v: unknown, where: string): string {
-  if (typeof v !== 'string' || v.length === 0 || v.includes('\0') || v.includes('\n')) throw new UsageError(`${where}: expected a non-empty one-line string`);
-  return v;
-}
+type HostDoc = Omit<LabHost, 'ssh' | 'migcompat' | 'workdir' | 'env'> & {
+  ssh?: Partial<LabHost['ssh']>;
+  migcompat?: string[];
+  workdir?: string;
+  env?: Record<string, string>;
+};
 
+/**
+ * An inventory from YAML text. The shape (keys, types, names, addresses, fingerprints, argument
+ * arrays, one-line strings) is specs/schemas/lab-inventory.schema.json's; here: defaults and unique
+ * host names.
+ */
 export function parseInventory(text: string, source = 'inventory'): Inventory {
-  let doc: unknown;
-  try {
-    doc = YAML.parse(text);
-  } catch (e) {
-    throw new UsageError(`${source}: not YAML (${(e as Error).message.split('\n')[0]})`);
-  }
-  const d = doc as { hosts?: unknown; corpus?: unknown } | null;
-  if (!d || !Array.isArray(d.hosts) || d.hosts.length === 0) throw new UsageError(`${source}: needs a non-empty 'hosts' list`);
-  const seen = new Set<string>();
-  const hosts = d.hosts.map((h: Record<string, unknown>, i: number): LabHost => {
-    const at = `${source}: hosts[${i}]`;
-    const name = str(h?.name, `${at}.name`);
-    if (!NAME_RE.test(name)) throw new UsageError(`${at}.name: '${name}' may only use letters, digits, '.', '_' and '-'`);
-    if (seen.has(name)) throw new UsageError(`${at}.name: duplicate host '${name}'`);
-    seen.add(name);
-    const ssh = (h.ssh ?? {}) as Record<string, unknown>;
-    const port = ssh.port === undefined ? 22 : Number(ssh.port);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`${at}.ssh.port: not a port number`);
-    const vfs = h.vfs;
-    if (!Array.isArray(vfs) || vfs.length === 0) throw new UsageError(`${at}.vfs: needs at least one VF`);
-    for (const v of vfs) if (typeof v !== 'string' || !DEVICE_ID_RE.test(v)) throw new UsageError(`${at}.vfs: '${String(v)}' is not a PCI address like 0000:75:00.1 or an mdev:UUID`);
-    const mc = h.migcompat === undefined ? ['migcompat'] : h.migcompat;
-    if (!Array.isArray(mc) || mc.length === 0) throw new UsageError(`${at}.migcompat: expected an argument array, e.g. [npx, migcompat]`);
-    const local = h.local === undefined ? undefined : h.local === true ? true : h.local === false ? false : undefined;
-    if (h.local !== undefined && local === undefined) throw new UsageError(`${at}.local: expected true or false`);
-    const qemu = h.qemu;
-    if (qemu !== undefined && (!Array.isArray(qemu) || qemu.length === 0)) throw new UsageError(`${at}.qemu: expected an argument array, e.g. [qemu-system-x86_64]`);
-    const maddr = h.migrationAddress === undefined ? undefined : str(h.migrationAddress, `${at}.migrationAddress`);
-    if (maddr !== undefined && !ADDR_RE.test(maddr)) throw new UsageError(`${at}.migrationAddress: '${maddr}' is not a host name or address`);
-    const hostKey = ssh.hostKey === undefined ? undefined : str(ssh.hostKey, `${at}.ssh.hostKey`);
-    if (hostKey !== undefined && hostKey !== 'accept-new' && !FPR_RE.test(hostKey)) throw new UsageError(`${at}.ssh.hostKey: expected a fingerprint like SHA256:<43 base64 characters> (ssh-keygen -lf) or accept-new, got '${hostKey}'`);
-    const knownHosts = ssh.knownHosts === undefined ? undefined : str(ssh.knownHosts, `${at}.ssh.knownHosts`);
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries((h.env ?? {}) as Record<string, unknown>)) {
-      if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new UsageError(`${at}.env: '${k}' is not an environment variable name`);
-      env[k] = str(v, `${at}.env.${k}`);
-    }
-    return {
-      name,
-      ssh: {
-        host: local && ssh.host === undefined ? 'localhost' : str(ssh.host, `${at}.ssh.host`), user: str(ssh.user ?? 'root', `${at}.ssh.user`), port,
-        key: ssh.key === undefined ? undefined : str(ssh.key, `${at}.ssh.key`), ...(hostKey ? { hostKey } : {}), ...(knownHosts ? { knownHosts } : {}),
-      },
-      kernel: str(h.kernel, `${at}.kernel`),
-      vfs: vfs as string[],
-      migcompat: mc.map((a: unknown, j: number) => str(a, `${at}.migcompat[${j}]`)),
-      workdir: str(h.workdir ?? '/var/tmp/migcompat', `${at}.workdir`),
-      env,
-      ...(local !== undefined ? { local } : {}),
-      ...(qemu ? { qemu: qemu.map((a: unknown, j: number) => str(a, `${at}.qemu[${j}]`)) } : {}),
-      ...(maddr ? { migrationAddress: maddr } : {}),
-    };
-  });
-  return { hosts, corpus: d.corpus === undefined ? undefined : str(d.corpus, `${source}: corpus`) };
+  return inventoryOf(loadYaml('lab-inventory', text, source) as { hosts: HostDoc[]; corpus?: string }, source);
 }
 
 export function readInventory(path: string): Inventory {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return parseInventory(text, path);
+  return inventoryOf(readYaml('lab-inventory', path) as { hosts: HostDoc[]; corpus?: string }, path);
+}
+
+function inventoryOf(d: { hosts: HostDoc[]; corpus?: string }, source: string): Inventory {
+  const seen = new Set<string>();
+  const hosts = d.hosts.map((h, i): LabHost => {
+    if (seen.has(h.name)) throw new UsageError(`${source}: hosts[${i}].name: duplicate host '${h.name}'`);
+    seen.add(h.name);
+    const ssh = h.ssh ?? {};
+    return {
+      ...h,
+      name: h.name,
+      ssh: {
+        host: ssh.host ?? 'localhost', user: ssh.user ?? 'root', port: ssh.port ?? 22, key: ssh.key,
+        ...(ssh.hostKey ? { hostKey: ssh.hostKey } : {}), ...(ssh.knownHosts ? { knownHosts: ssh.knownHosts } : {}),
+      },
+      migcompat: h.migcompat ?? ['migcompat'],
+      workdir: h.workdir ?? '/var/tmp/migcompat',
+      env: h.env ?? {},
+    };
+  });
+  return { hosts, corpus: d.corpus };
 }
