@@ -53,7 +53,7 @@ test('a malformed matrix gets one error naming the file, the key and what was ex
   expect(errorOf('seed: [1')).toMatch(/^m\.yaml: invalid YAML at line 1: /);
   expect(errorOf('- a\n- b')).toMatch(/^m\.yaml: \(top level\): expected a mapping/);
   // a known defect's link is a citation (docs/reference.md#how-to-cite), nothing else
-  expect(errorOf('known: { k: { description: d, link: the fix series } }')).toMatch(/^m\.yaml: known\.k\.link: expected a citation \(docs\/<page>\.md#<heading-slug>, commit .*\), got 'the fix series'$/);
+  expect(errorOf('known: { k: { description: d, link: the fix series } }')).toMatch(/^m\.yaml: known\.k\.link: expected a citation \(docs\/<page>\.md#<heading-slug>, commit .*\), got "the fix series"$/);
   // (the commit without its kernel version is assembled so that the citation scan does not read it)
   expect(errorOf('known: { k: { description: d, link: commit ' + '8c6ac1730a97 } }')).toMatch(/^m\.yaml: known\.k\.link: expected a citation/);
 });
