@@ -25,15 +25,15 @@ export type SchemaKind = (typeof SCHEMA_KINDS)[number];
 export const schemaFile = (kind: SchemaKind): string => join(SCHEMAS_DIR, `${kind}.schema.json`);
 
 // ajv is CommonJS (module.exports = Ajv); createRequire gives the constructor under every loader
-type AjvLike = {
+export type AjvLike = {
   addKeyword(def: { keyword: string; schemaType?: string | string[] }): unknown;
   addSchema(schema: object, key: string): unknown;
   getSchema(key: string): ValidateFunction | undefined;
 };
-type AjvCtor = new (opts: Record<string, unknown>) => AjvLike;
+export type AjvCtor = new (opts: Record<string, unknown>) => AjvLike;
 
 /** Annotations editors understand (VS Code / yaml-language-server) that ajv must accept in strict mode. */
-const ANNOTATIONS = ['errorMessage', 'patternErrorMessage', 'markdownDescription', 'enumDescriptions', 'defaultSnippets'];
+export const ANNOTATIONS = ['errorMessage', 'patternErrorMessage', 'markdownDescription', 'enumDescriptions', 'defaultSnippets'];
 
 let ajv: AjvLike | null = null;
 function validator(kind: SchemaKind): ValidateFunction {
@@ -41,8 +41,10 @@ function validator(kind: SchemaKind): ValidateFunction {
     const Ajv = createRequire(import.meta.url)('ajv') as AjvCtor;
     // strict: unknown keywords and formats are errors. Subschemas of if/then/allOf refine the parent's
     // keys and types, so they need not restate `type` (strictTypes) or declare what they require.
-    // allErrors: the one line reported is chosen among all of them (formatSchemaError)
-    ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false, strictTypes: false });
+    // allErrors: the one line reported is chosen among all of them (formatSchemaError).
+    // validateSchema: the schemas are checked against their meta-schema by the tests, not on every
+    // start (that check costs more than compiling them)
+    ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false, strictTypes: false, validateSchema: false });
     for (const keyword of ANNOTATIONS) ajv.addKeyword({ keyword });
     // every schema is registered under its file name, so `$ref: device-config.schema.json` resolves
     // here exactly as it does for an editor reading the files side by side

@@ -4,6 +4,7 @@
 // the code's own lists; 64-bit values stay exact.
 import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import assert from 'node:assert/strict';
@@ -27,7 +28,7 @@ import { parseDeviceConfig } from '../../harness/runners/simDeviceConfig.ts';
 import { DEVICE_ID_RE } from '../../harness/runners/vfio-host/sysfs.ts';
 import { isPlanText } from '../../harness/transfer/plan.ts';
 import { UsageError } from '../../harness/util/usage-error.ts';
-import { SCHEMA_KINDS, SCHEMAS_DIR, loadYaml, parseYamlExact, schemaFile, type SchemaKind } from '../../harness/util/yamlSchema.ts';
+import { ANNOTATIONS, SCHEMA_KINDS, SCHEMAS_DIR, loadYaml, parseYamlExact, schemaFile, type AjvLike, type SchemaKind } from '../../harness/util/yamlSchema.ts';
 import { VFIO_CORES } from '../../harness/vfio/fsm.ts';
 
 const ROOT = resolve(SCHEMAS_DIR, '../..');
@@ -161,6 +162,20 @@ test('each schema rejects broken files with one line: file, key, what was expect
   expect(() => parseRevisionYaml('id: t/x\ntitle: t\nkernel: k\nextends: hisi-acc/v6.16\ntraits:\n  accept: [{ magic: V2, versionByte: { min: 3, max: 1 } }]\n', 'r.yaml'))
     .toThrow('r.yaml: traits.accept[0].versionByte: expected min <= max, got 3 > 1');
   expect(() => parseYamlExact('a: 1\na: 2\n', 'y.yaml')).toThrow(/^y\.yaml: invalid YAML at line 2: Map keys must be unique/);
+});
+
+test('every schema is a valid draft-07 schema that strict ajv compiles (the CLI skips this check at start)', () => {
+  type Checking = AjvLike & { validateSchema(s: object): boolean; errors: unknown };
+  const Ajv = createRequire(import.meta.url)('ajv') as new (o: object) => Checking;
+  const ajv = new Ajv({ strict: true, strictRequired: false, strictTypes: false, validateSchema: true });
+  for (const keyword of ANNOTATIONS) ajv.addKeyword({ keyword });
+  for (const k of SCHEMA_KINDS) {
+    const s = schemaJson(k);
+    expect(s.$schema, k).toBe('http://json-schema.org/draft-07/schema#');
+    expect(ajv.validateSchema(s), `${k}: ${JSON.stringify(ajv.errors)}`).toBe(true);
+    ajv.addSchema(s, `${k}.schema.json`);
+  }
+  for (const k of SCHEMA_KINDS) expect(typeof ajv.getSchema(`${k}.schema.json`), k).toBe('function');
 });
 
 test('anyOf in a schema always says what it expects (the one line an editor and the CLI show)', () => {
