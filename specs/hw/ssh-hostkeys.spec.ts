@@ -197,8 +197,8 @@ test('inventory: ssh.hostKey is a SHA256 fingerprint or accept-new, ssh.knownHos
   expect(inv('')).toEqual({ host: '10.0.0.1', user: 'root', port: 22, key: undefined });
   expect(inv(', hostKey: accept-new, knownHosts: ~/lab_known_hosts')).toMatchObject({ hostKey: 'accept-new', knownHosts: '~/lab_known_hosts' });
   expect(inv(`, hostKey: "SHA256:${'a'.repeat(43)}"`).hostKey).toBe(`SHA256:${'a'.repeat(43)}`);
-  expect(() => inv(', hostKey: yes')).toThrow("lab.yaml: hosts[0].ssh.hostKey: expected a fingerprint like SHA256:<43 base64 characters> (ssh-keygen -lf) or accept-new, got 'yes'");
-  expect(() => inv(', knownHosts: ""')).toThrow('lab.yaml: hosts[0].ssh.knownHosts: expected a non-empty one-line string');
+  expect(() => inv(', hostKey: yes')).toThrow("lab.yaml: hosts[0].ssh.hostKey: expected a fingerprint like SHA256:<43 base64 characters> (ssh-keygen -lf) or accept-new, got \"yes\"");
+  expect(() => inv(', knownHosts: ""')).toThrow('lab.yaml: hosts[0].ssh.knownHosts: expected a non-empty one-line string, got ""');
 });
 
 test('migcompat lab: an unknown host is one line and exit 2 before anything runs on any host', () => {
