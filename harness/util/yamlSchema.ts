@@ -9,7 +9,7 @@
 // a schema sees what the user wrote. Checks a schema cannot express (unknown revision ids, extends
 // cycles, cross-references, duplicates) stay with the loaders.
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import YAML from 'yaml';
@@ -23,6 +23,14 @@ export const SCHEMA_KINDS = ['matrix', 'revision', 'lab-inventory', 'device-conf
 export type SchemaKind = (typeof SCHEMA_KINDS)[number];
 
 export const schemaFile = (kind: SchemaKind): string => join(SCHEMAS_DIR, `${kind}.schema.json`);
+
+/**
+ * The first line of a YAML file the product writes: editors (yaml-language-server) find the schema
+ * by this path, relative to the file.
+ */
+export function schemaLine(kind: SchemaKind, forFile: string): string {
+  return `# yaml-language-server: $schema=${relative(dirname(resolve(forFile)), schemaFile(kind)).split(sep).join('/')}`;
+}
 
 // ajv is CommonJS (module.exports = Ajv); createRequire gives the constructor under every loader
 export type AjvLike = {

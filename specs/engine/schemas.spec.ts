@@ -5,7 +5,8 @@
 import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -30,6 +31,8 @@ import { isPlanText } from '../../harness/transfer/plan.ts';
 import { UsageError } from '../../harness/util/usage-error.ts';
 import { ANNOTATIONS, SCHEMA_KINDS, SCHEMAS_DIR, loadYaml, parseYamlExact, schemaFile, type AjvLike, type SchemaKind } from '../../harness/util/yamlSchema.ts';
 import { VFIO_CORES } from '../../harness/vfio/fsm.ts';
+import type { KernelGuest } from '../../harness/runners/kernel-guest/guest.ts';
+import { guestInventory, type GuestSsh } from '../../harness/runners/kernel-guest/ssh.ts';
 
 const ROOT = resolve(SCHEMAS_DIR, '../..');
 const SCHEMA_LINE = /^# yaml-language-server: \$schema=(\S+)\n/;
@@ -104,6 +107,26 @@ test('every YAML example in the README and docs names its schema and passes it (
   }
   // the kinds a user writes by hand each have an example to copy
   for (const k of ['lab-inventory', 'device-config', 'stream-fields', 'revision', 'matrix'] as const) expect(seen, k).toContain(k);
+});
+
+test('YAML the product writes names its schema: the kernel guest lab inventory, from wherever it is written', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'migcompat-schema-'));
+  try {
+    const guest = { hello: { kernelRelease: '6.12.118' } } as unknown as KernelGuest;
+    const ssh = { port: 2222, clientKey: join(dir, 'client_ed25519'), hostKeyFingerprint: `SHA256:${'A'.repeat(43)}` } as GuestSsh;
+    for (const file of [join(dir, 'lab-inventory.yaml'), join(dir, 'deeper', 'x', 'lab.yaml')]) {
+      mkdirSync(dirname(file), { recursive: true });
+      const inv = guestInventory(guest, ssh, [{ name: 'guest-a', device: 'mdev:83b8f4f2-509f-382f-3c1e-e6bfe0fa1001' }], file);
+      expect(inv.hosts[0].vfs).toEqual(['mdev:83b8f4f2-509f-382f-3c1e-e6bfe0fa1001']);
+      const text = readFileSync(file, 'utf8');
+      const m = SCHEMA_LINE.exec(text);
+      expect(m, text).not.toBeNull();
+      expect(resolve(dirname(file), m![1])).toBe(schemaFile('lab-inventory'));
+      expect(() => loadYaml('lab-inventory', text, file)).not.toThrow();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // ---- broken files: one line with the file, the key and what was expected ------------------------

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseInventory, type Inventory } from '../lab/inventory.ts';
 import { MissingDependencyError } from '../qemu/errors.ts';
 import { requireProgram } from '../../util/debian.ts';
+import { schemaLine } from '../../util/yamlSchema.ts';
 import { GuestFailure, REPO_ROOT, type KernelGuest } from './guest.ts';
 
 const SSHD = '/usr/sbin/sshd';
@@ -80,7 +81,7 @@ export async function startGuestSshd(guest: KernelGuest, dir: string, timeoutMs 
  * inventory's own validation.
  */
 export function guestInventory(guest: KernelGuest, ssh: GuestSsh, devices: { name: string; device: string }[], file: string, corpus?: string): Inventory {
-  const lines = ['# the kernel guest as lab hosts (written by migcompat kernel-guest lab)', 'hosts:'];
+  const lines = [schemaLine('lab-inventory', file), '# the kernel guest as lab hosts (written by migcompat kernel-guest lab)', 'hosts:'];
   for (const d of devices) {
     lines.push(
       `  - name: ${d.name}`,
