@@ -123,6 +123,11 @@ test('decode and lint from the command line pick the mtty format by themselves',
     const unknown = run('lint', join(dir, 'ok.bin'), '--format', 'nope');
     expect(unknown.status).toBe(2);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+    // hisi_acc revision profiles say nothing about an mtty stream: lint --rev and check refuse it in one line
+    const rev = run('lint', join(dir, 'ok.bin'), '--rev', 'all');
+    expect([rev.status, rev.stderr.trim()]).toEqual([2, 'migcompat: --rev names hisi_acc revision profiles; an mtty stream is judged without them']);
+    const check = run('check', '--rev', 'all', '--stream', join(dir, 'ok.bin'));
+    expect([check.status, check.stderr.trim()]).toEqual([2, `migcompat: ${join(dir, 'ok.bin')}: no hisi_acc device stream to check: ${join(dir, 'ok.bin')} (mtty) (check runs hisi_acc revisions)`]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
