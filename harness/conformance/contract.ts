@@ -1,14 +1,14 @@
 // The contract as data (specs/conformance/vfio-migration.yaml): clauses, each with the statement in
 // our words, where the uAPI says it (the linux/vfio.h comment and the kernel that added it), which
 // side it binds, the states and flags it concerns, and the named check that executes it. Loading
-// validates everything, so a malformed file is one line and exit 2, before anything runs.
-import { readFileSync } from 'node:fs';
+// validates everything (the schema specs/schemas/conformance-contract.schema.json, then what it
+// cannot say), so a malformed file is one line and exit 2, before anything runs.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import YAML from 'yaml';
 import { parseCitation } from '../util/citations.ts';
 import { UsageError } from '../util/usage-error.ts';
-import { MIG_FLAG, MIG_STATE_NAMES, type MigState } from '../vfio/types.ts';
+import { readYaml, validateDoc } from '../util/yamlSchema.ts';
+import type { MIG_FLAG, MigState } from '../vfio/types.ts';
 
 export const CONFORMANCE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../specs/conformance');
 export const DEFAULT_CONTRACT = resolve(CONFORMANCE_DIR, 'vfio-migration.yaml');
@@ -48,69 +48,47 @@ export interface Contract {
 /** A check's parameter validation: throws a message (the loader prefixes file and clause). */
 export type ParamCheck = (params: Record<string, unknown>) => void;
 
-const ID_RE = /^[a-z][a-z0-9-]*$/;
-const VERSION_RE = /^v\d+\.\d+(?:\.\d+)?$/;
-
-export function loadContract(file = DEFAULT_CONTRACT, checks?: ReadonlyMap<string, ParamCheck>): Contract {
-  let doc: unknown;
-  try {
-    doc = YAML.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`contract ${file}: ${(e as Error).message.split('\n')[0]}`);
-  }
-  return parseContract(doc, file, checks);
+/** A contract file as the schema (specs/schemas/conformance-contract.schema.json) lets it through. */
+interface ContractDoc {
+  name: string;
+  clauses: (Omit<Clause, 'applies' | 'check'> & { applies?: Partial<Clause['applies']>; check: { name: string; params?: Record<string, unknown> } })[];
 }
 
+export function loadContract(file = DEFAULT_CONTRACT, checks?: ReadonlyMap<string, ParamCheck>): Contract {
+  return parseContract(readYaml('conformance-contract', file), file, checks);
+}
+
+/**
+ * A contract from a parsed document. The shape (keys, ids, sides, versions, states, flags, check
+ * names) is the schema's; here what it cannot say: repeated ids, the source commit as a citation,
+ * and each check's own parameters.
+ */
 export function parseContract(doc: unknown, file: string, checks?: ReadonlyMap<string, ParamCheck>): Contract {
-  const d = doc as { name?: unknown; clauses?: unknown } | null;
-  if (!d || typeof d !== 'object') throw new UsageError(`contract ${file}: expected a mapping with 'name' and 'clauses'`);
-  if (typeof d.name !== 'string') throw new UsageError(`contract ${file}: name: expected a string`);
-  if (!Array.isArray(d.clauses) || d.clauses.length === 0) throw new UsageError(`contract ${file}: clauses: expected a non-empty list`);
+  validateDoc('conformance-contract', doc, file);
+  const d = doc as ContractDoc;
   const seen = new Set<string>();
-  const clauses = d.clauses.map((raw: unknown, i: number) => {
-    const c = raw as Record<string, unknown>;
-    const at = `contract ${file}: clause ${typeof c?.id === 'string' ? `'${c.id}'` : i + 1}`;
-    const bad = (key: string, want: string, got: unknown): never => {
-      throw new UsageError(`${at}: ${key}: expected ${want}, got ${JSON.stringify(got) ?? 'nothing'}`);
-    };
-    if (!c || typeof c !== 'object') bad('(entry)', 'a mapping', c);
-    if (typeof c.id !== 'string' || !ID_RE.test(c.id)) bad('id', 'lower-case words joined by -', c.id);
-    if (seen.has(c.id as string)) throw new UsageError(`${at}: id: duplicate`);
-    seen.add(c.id as string);
-    for (const k of ['title', 'statement'] as const) if (typeof c[k] !== 'string' || !(c[k] as string).trim()) bad(k, 'a non-empty string', c[k]);
-    if (c.binds !== 'driver' && c.binds !== 'vmm') bad('binds', 'driver or vmm', c.binds);
-    const src = c.source as Record<string, unknown> | undefined;
-    if (!src || typeof src !== 'object') bad('source', 'a mapping with header, since, commit', src);
-    if (typeof src!.header !== 'string' || !src!.header) bad('source.header', 'the linux/vfio.h comment it comes from', src!.header);
-    if (typeof src!.since !== 'string' || !VERSION_RE.test(src!.since)) bad('source.since', 'a kernel version like v6.2', src!.since);
-    const commit = typeof src!.commit === 'string' ? parseCitation(src!.commit) : null;
-    if (!commit || 'error' in commit || commit.kind !== 'commit') bad('source.commit', "'commit <12-40 hex> (vX.Y)'", src!.commit);
-    const ap = (c.applies ?? {}) as Record<string, unknown>;
-    const states = ap.states ?? 'all';
-    if (states !== 'all' && (!Array.isArray(states) || !states.every((s) => MIG_STATE_NAMES.includes(s as MigState)))) {
-      bad('applies.states', `'all' or a list of ${MIG_STATE_NAMES.join(', ')}`, states);
+  const clauses = d.clauses.map((c, i): Clause => {
+    const at = `${file}: clauses[${i}]`;
+    if (seen.has(c.id)) throw new UsageError(`${at}.id: '${c.id}' is already used by an earlier clause`);
+    seen.add(c.id);
+    const commit = parseCitation(c.source.commit);
+    if ('error' in commit || commit.kind !== 'commit') {
+      throw new UsageError(`${at}.source.commit: expected 'commit <12-40 hex> (vX.Y)', got ${JSON.stringify(c.source.commit)}`);
     }
-    const flags = ap.flags ?? ['STOP_COPY'];
-    if (!Array.isArray(flags) || !flags.every((f) => Object.hasOwn(MIG_FLAG, f as string))) bad('applies.flags', `a list of ${Object.keys(MIG_FLAG).join(', ')}`, flags);
-    const ch = c.check as Record<string, unknown> | undefined;
-    if (!ch || typeof ch.name !== 'string') bad('check.name', 'the name of a check', ch?.name);
-    const params = (ch!.params ?? {}) as Record<string, unknown>;
-    if (typeof params !== 'object' || Array.isArray(params)) bad('check.params', 'a mapping', ch!.params);
-    if (checks) {
-      const validate = checks.get(ch!.name as string);
-      if (!validate) throw new UsageError(`${at}: check.name: unknown check '${String(ch!.name)}' (known: ${[...checks.keys()].join(', ')})`);
-      try {
-        validate(params);
-      } catch (e) {
-        throw new UsageError(`${at}: check.params: ${(e as Error).message}`);
-      }
+    const params = c.check.params ?? {};
+    const validate = checks?.get(c.check.name);
+    if (checks && !validate) throw new Error(`check '${c.check.name}' is in the contract schema but not in harness/conformance/checks`);
+    try {
+      validate?.(params);
+    } catch (e) {
+      throw new UsageError(`${at}.check.params: ${(e as Error).message}`);
     }
     return {
-      id: c.id as string, title: (c.title as string).trim(), binds: c.binds as Side, statement: (c.statement as string).trim(),
-      source: { header: src!.header as string, since: src!.since as string, commit: src!.commit as string },
-      applies: { states: states as MigState[] | 'all', flags: flags as FlagName[] },
-      check: { name: ch!.name as string, params },
-    } satisfies Clause;
+      id: c.id, title: c.title.trim(), binds: c.binds, statement: c.statement.trim(),
+      source: { header: c.source.header, since: c.source.since, commit: c.source.commit },
+      applies: { states: c.applies?.states ?? 'all', flags: c.applies?.flags ?? ['STOP_COPY'] },
+      check: { name: c.check.name, params },
+    };
   });
   return { file, name: d.name, clauses };
 }

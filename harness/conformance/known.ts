@@ -2,11 +2,10 @@
 // declared with a one-line description and the upstream reference (a commit or a lore message).
 // Like known matrix defects they stay visible: a declared cell that still fails is `known`, one that
 // stops failing is `fixed` (red), and a violation nobody declared is `unexpected` (red).
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import YAML from 'yaml';
 import { citationHref, parseCitation } from '../util/citations.ts';
 import { UsageError } from '../util/usage-error.ts';
+import { readYaml } from '../util/yamlSchema.ts';
 import { CONFORMANCE_DIR } from './contract.ts';
 import type { VerdictKind } from './verdict.ts';
 
@@ -32,36 +31,23 @@ export function isUpstreamReference(ref: string): boolean {
   return !('error' in c) && (c.kind === 'commit' || c.kind === 'lore');
 }
 
+/**
+ * The known-violations file. Its shape is specs/schemas/conformance-known.schema.json's; here:
+ * repeated ids, clause ids the contract has, and the reference as an upstream citation.
+ */
 export function loadKnown(file = DEFAULT_KNOWN, clauseIds?: ReadonlySet<string>): KnownViolation[] {
-  let doc: unknown;
-  try {
-    doc = YAML.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`known violations ${file}: ${(e as Error).message.split('\n')[0]}`);
-  }
-  const list = (doc as { known?: unknown } | null)?.known;
-  if (!Array.isArray(list)) throw new UsageError(`known violations ${file}: expected a top-level 'known:' list`);
+  const { known } = readYaml('conformance-known', file) as { known: KnownViolation[] };
   const ids = new Set<string>();
-  return list.map((raw: unknown, i: number) => {
-    const k = raw as Record<string, unknown>;
-    const at = `known violations ${file}: entry ${typeof k?.id === 'string' ? `'${k.id}'` : i + 1}`;
-    const bad = (key: string, want: string): never => {
-      throw new UsageError(`${at}: ${key}: expected ${want}, got ${JSON.stringify(k?.[key]) ?? 'nothing'}`);
-    };
-    if (!k || typeof k.id !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(k.id)) bad('id', 'lower-case words joined by -');
-    if (ids.has(k.id as string)) throw new UsageError(`${at}: id: duplicate`);
-    ids.add(k.id as string);
-    for (const key of ['clauses', 'revisions'] as const) {
-      if (!Array.isArray(k[key]) || !(k[key] as unknown[]).length || !(k[key] as unknown[]).every((x) => typeof x === 'string')) bad(key, 'a non-empty list of ids');
-    }
+  return known.map((k, i) => {
+    const at = `${file}: known[${i}]`;
+    if (ids.has(k.id)) throw new UsageError(`${at}.id: '${k.id}' is already used by an earlier entry`);
+    ids.add(k.id);
     if (clauseIds) {
-      const unknown = (k.clauses as string[]).filter((c) => !clauseIds.has(c));
-      if (unknown.length) throw new UsageError(`${at}: clauses: unknown clause ${unknown.join(', ')}`);
+      const unknown = k.clauses.filter((c) => !clauseIds.has(c));
+      if (unknown.length) throw new UsageError(`${at}.clauses: unknown clause ${unknown.join(', ')}`);
     }
-    if (k.verdict !== 'violated' && k.verdict !== 'hang') bad('verdict', 'violated or hang');
-    if (typeof k.description !== 'string' || !k.description.trim() || k.description.trim().includes('\n')) bad('description', 'one line of text');
-    if (typeof k.reference !== 'string' || !isUpstreamReference(k.reference)) bad('reference', "'commit <12-40 hex> (vX.Y)' or 'lore <message-id>'");
-    return { ...(k as unknown as KnownViolation), description: (k.description as string).trim() };
+    if (!isUpstreamReference(k.reference)) throw new UsageError(`${at}.reference: expected 'commit <12-40 hex> (vX.Y)' or 'lore <message-id>', got ${JSON.stringify(k.reference)}`);
+    return { ...k, description: k.description.trim() };
   });
 }
 

@@ -1,5 +1,6 @@
 // Every YAML file the product reads (matrices, revision profiles, lab inventories, device
-// configurations, findings registries, stream field sets) is described by a JSON Schema in
+// configurations, findings registries, stream field sets, the conformance contract and its known
+// violations) is described by a JSON Schema in
 // specs/schemas/ and validated here with ajv. Editors use the same schemas through the
 // `# yaml-language-server: $schema=…` line each file starts with. A violation is one UsageError line
 // naming the file, the key and what was expected:
@@ -19,7 +20,9 @@ import { UsageError } from './usage-error.ts';
 /** specs/schemas/<kind>.schema.json */
 export const SCHEMAS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../specs/schemas');
 
-export const SCHEMA_KINDS = ['matrix', 'revision', 'lab-inventory', 'device-config', 'fuzz-findings', 'ktree-findings', 'stream-fields'] as const;
+export const SCHEMA_KINDS = [
+  'matrix', 'revision', 'lab-inventory', 'device-config', 'fuzz-findings', 'ktree-findings', 'stream-fields', 'conformance-contract', 'conformance-known',
+] as const;
 export type SchemaKind = (typeof SCHEMA_KINDS)[number];
 
 export const schemaFile = (kind: SchemaKind): string => join(SCHEMAS_DIR, `${kind}.schema.json`);

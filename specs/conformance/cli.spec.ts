@@ -99,12 +99,12 @@ test('bad input: one line, exit 2, nothing written', () => {
   bad(['--rev', 'v7.0', '--call-ms', 'x'], /--call-ms needs a positive integer/);
   const c = join(t, 'contract.yaml');
   writeFileSync(c, 'name: x\nclauses:\n  - id: a\n    title: t\n    binds: driver\n    statement: s\n    source: { header: h, since: v5.18, commit: "commit 115dcec65f61 (v5.18)" }\n    check: { name: nonesuch }\n');
-  bad(['--rev', 'v7.0', '--contract', c], /check.name: unknown check 'nonesuch'/);
+  bad(['--rev', 'v7.0', '--contract', c], /contract\.yaml: clauses\[0\]\.check\.name: expected one of flags, requests, .*, got "nonesuch"/);
   writeFileSync(c, 'name: x\nclauses:\n  - id: a\n    title: t\n    binds: driver\n    statement: s\n    source: { header: h, since: v5.18, commit: "115dcec65f61" }\n    check: { name: flags }\n');
   bad(['--rev', 'v7.0', '--contract', c], /source.commit: expected 'commit <12-40 hex> \(vX.Y\)'/);
   const k = join(t, 'known.yaml');
   writeFileSync(k, 'known:\n  - { id: x, clauses: [set-returns], revisions: [hisi-acc/v7.0], verdict: hang, description: d, reference: "see the list" }\n');
-  bad(['--rev', 'v7.0', '--known', k], /reference: expected 'commit <12-40 hex> \(vX.Y\)' or 'lore <message-id>'/);
+  bad(['--rev', 'v7.0', '--known', k], /known\.yaml: known\[0\]\.reference: expected 'commit <12-40 hex> \(vX.Y\)' or 'lore <message-id>', got "see the list"/);
   writeFileSync(k, 'known:\n  - { id: x, clauses: [no-such], revisions: [hisi-acc/v7.0], verdict: hang, description: d, reference: "commit 8be14dd48dfe (v7.0)" }\n');
   bad(['--rev', 'v7.0', '--known', k], /clauses: unknown clause no-such/);
 });

@@ -5,7 +5,7 @@
 import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import assert from 'node:assert/strict';
@@ -31,6 +31,10 @@ import { isPlanText } from '../../harness/transfer/plan.ts';
 import { UsageError } from '../../harness/util/usage-error.ts';
 import { ANNOTATIONS, SCHEMA_KINDS, SCHEMAS_DIR, loadYaml, parseYamlExact, schemaFile, type AjvLike, type SchemaKind } from '../../harness/util/yamlSchema.ts';
 import { VFIO_CORES } from '../../harness/vfio/fsm.ts';
+import { MIG_FLAG, MIG_STATE_NAMES } from '../../harness/vfio/types.ts';
+import { loadContract } from '../../harness/conformance/contract.ts';
+import { loadKnown } from '../../harness/conformance/known.ts';
+import { CHECK_PARAMS } from '../../harness/conformance/checks/index.ts';
 import type { KernelGuest } from '../../harness/runners/kernel-guest/guest.ts';
 import { guestInventory, type GuestSsh } from '../../harness/runners/kernel-guest/ssh.ts';
 
@@ -58,6 +62,8 @@ const LOADERS: Record<SchemaKind, (path: string) => unknown> = {
   'lab-inventory': (p) => parseInventory(readFileSync(p, 'utf8'), p),
   'device-config': (p) => parseDeviceConfig(readFileSync(p, 'utf8'), p),
   'stream-fields': (p) => encodeFieldSet(parseFieldSetYaml(readFileSync(p, 'utf8'), p)),
+  'conformance-contract': (p) => loadContract(p, CHECK_PARAMS),
+  'conformance-known': (p) => loadKnown(p, new Set(loadContract(undefined, CHECK_PARAMS).clauses.map((c) => c.id))),
 };
 
 test('every YAML file in the repository starts with a $schema line naming an existing schema, and passes it', () => {
@@ -81,7 +87,7 @@ test('every YAML file in the repository starts with a $schema line naming an exi
     expect(() => loadYaml(kind!, text, f), f).not.toThrow();
     expect(() => LOADERS[kind!](join(ROOT, f)), f).not.toThrow();
   }
-  for (const k of ['matrix', 'revision', 'fuzz-findings', 'ktree-findings'] as const) expect(seen, k).toContain(k);
+  for (const k of ['matrix', 'revision', 'fuzz-findings', 'ktree-findings', 'conformance-contract', 'conformance-known'] as const) expect(seen, k).toContain(k);
 });
 
 test('every YAML example in the README and docs names its schema and passes it (a template to copy)', () => {
@@ -162,6 +168,14 @@ const BROKEN: [SchemaKind, string, string][] = [
   ['fuzz-findings', 'findings:\n  - { id: x, property: streams, kind: k, revisions: [a], summary: s, minimal: {} }\n', 'f.yaml: findings[0].property: expected one of stream, transfer, config, uapi, transparency, got "streams"'],
   ['fuzz-findings', 'findings:\n  - { id: x, property: stream, kind: k, revisions: [a], summary: s }\n', 'f.yaml: findings[0].minimal: missing'],
   ['ktree-findings', 'findings:\n  - { id: x, model: m, real: r, job: j, field: "", explanation: e }\n', 'f.yaml: findings[0].field: expected a non-empty string, got ""'],
+  ['conformance-contract', 'name: x\nclauses:\n  - { id: a, title: t, binds: host, statement: s, source: { header: h, since: v5.18, commit: c }, check: { name: flags } }\n',
+    'f.yaml: clauses[0].binds: expected one of driver, vmm, got "host"'],
+  ['conformance-contract', 'name: x\nclauses:\n  - { id: a, title: t, binds: vmm, statement: s, source: { header: h, since: v5.18, commit: c }, applies: { states: [RUN] }, check: { name: flags } }\n',
+    'f.yaml: clauses[0].applies.states[0]: expected one of ERROR, STOP, RUNNING, STOP_COPY, RESUMING, RUNNING_P2P, PRE_COPY, PRE_COPY_P2P, got "RUN"'],
+  ['conformance-contract', 'name: x\nclauses:\n  - { id: a, title: t, binds: vmm, statement: s, source: { header: h, since: "5.18", commit: c }, check: { name: flags } }\n',
+    'f.yaml: clauses[0].source.since: expected a kernel version like v6.2, got "5.18"'],
+  ['conformance-known', 'known:\n  - { id: x, clauses: [set-returns], revisions: [hisi-acc/v7.0], verdict: broken, description: d, reference: r }\n',
+    'f.yaml: known[0].verdict: expected one of violated, hang, got "broken"'],
   ['stream-fields', 'qm_eqc_dw: [1, 2]\n', 'f.yaml: qm_eqc_dw: expected a list of 7 values, got [1,2]'],
   ['stream-fields', 'qp_num: 0x100000000\n', 'f.yaml: qp_num: expected a 32-bit value: an integer 0..4294967295 or a "0x…" string, got 4294967296'],
   ['stream-fields', 'length: 100\n', 'f.yaml: length: expected one of 40, 176, got 100'],
@@ -260,6 +274,25 @@ test('matrix schema: the transfer-plan pattern is exactly the transfer module gr
   }), { seed: 14, numRuns: 3000 });
   for (const p of ['chunks:1048576', 'chunks:40,136', 'single']) expect(sim.test(p), p).toBe(true);
   for (const p of ['chunks:1048577', 'chunks:040', 'chunks:40, 136', 'qemuu']) expect(sim.test(p), p).toBe(false);
+});
+
+test('conformance schemas: the states, flags and check names the engine knows', () => {
+  const c = schemaJson('conformance-contract').definitions.clause.properties;
+  expect(c.applies.properties.states.anyOf[1].items.enum).toEqual([...MIG_STATE_NAMES]);
+  expect(c.applies.properties.flags.items.enum).toEqual(Object.keys(MIG_FLAG));
+  expect([...c.check.properties.name.enum].sort()).toEqual([...CHECK_PARAMS.keys()].sort());
+  // what the schema cannot say stays with the loaders
+  const dir = mkdtempSync(join(tmpdir(), 'migcompat-conf-'));
+  try {
+    const k = join(dir, 'known.yaml');
+    writeFileSync(k, 'known:\n  - { id: x, clauses: [no-such], revisions: [hisi-acc/v7.0], verdict: hang, description: d, reference: "commit 8be14dd48dfe (v7.0)" }\n');
+    expect(() => loadKnown(k, new Set(['set-returns']))).toThrow(`${k}: known[0].clauses: unknown clause no-such`);
+    const f = join(dir, 'contract.yaml');
+    writeFileSync(f, 'name: x\nclauses:\n  - { id: a, title: t, binds: vmm, statement: s, source: { header: h, since: v5.18, commit: "115dcec65f61" }, check: { name: flags } }\n');
+    expect(() => loadContract(f, CHECK_PARAMS)).toThrow(`${f}: clauses[0].source.commit: expected 'commit <12-40 hex> (vX.Y)', got "115dcec65f61"`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('inventory, findings and field-set schemas: the same patterns, properties and fields as the code', () => {
