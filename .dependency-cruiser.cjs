@@ -6,7 +6,7 @@
 // A new folder under harness/ gets a floor here before it gets code.
 const FLOORS = [
   ['util'],
-  ['oracle', 'device', 'formats'],
+  ['oracle', 'device', 'formats', 'kbuild'],
   ['vfio', 'guest'],
   ['drivers', 'transfer'],
   ['runners', 'ktree'],

@@ -3,12 +3,12 @@
 import { migcompatCache } from '../util/cache.ts';
 import { join } from 'node:path';
 
+export { treesDir } from '../kbuild/source.ts';
+
 export function cacheRoot(): string {
   return migcompatCache('ktree');
 }
 
-/** extracted trees, one folder per package version ("debian-6.1.192-2") */
-export const treesDir = (): string => join(cacheRoot(), 'trees');
 /** built libraries, one per source hash */
 export const libsDir = (): string => join(cacheRoot(), 'libs');
 /**

@@ -64,19 +64,23 @@ export function expandMatrix(m: Matrix, revs: RevisionFacts): MatrixCase[] {
       for (const workload of m.workloads) {
         for (const transfer of m.transfers) {
           for (const scenario of m.scenarios) {
-            const devices: DeviceConfig[] = m.combine === 'all' ? m.devices : [m.devices[turn++ % m.devices.length]];
-            for (const device of devices) {
-              const fields: Omit<CaseSpec, 'seed'> = {
-                src, dst, workload, scenario, transfer, device,
-                requests: m.requests, inflight: m.inflight, requestSize: m.requestSize,
-              };
-              const title = caseTitle({ ...fields, seed: 0 });
-              const spec: CaseSpec = { ...fields, seed: caseSeed(m.seed, title) };
-              if (m.exclude.some((w) => ruleMatches(w, spec, dir, accepted))) continue;
-              const expect = expectationFor(m, spec, dir, accepted);
-              const tags = [`@${dir}`, RUNNER_KINDS[m.runner].tag];
-              if (expect.known) tags.push('@known');
-              out.push({ id: caseSlug(title), title, spec, direction: dir, runner: m.runner, tags, expect, matrix: m.name });
+            for (const arch of m.arches) {
+              const devices: DeviceConfig[] = m.combine === 'all' ? m.devices : [m.devices[turn++ % m.devices.length]];
+              for (const device of devices) {
+                const fields: Omit<CaseSpec, 'seed'> = {
+                  src, dst, workload, scenario, transfer, device,
+                  requests: m.requests, inflight: m.inflight, requestSize: m.requestSize,
+                  // x86_64 is every case's architecture unless named: its specs (and titles) stay as they were
+                  ...(arch !== 'x86_64' ? { arch } : {}),
+                };
+                const title = caseTitle({ ...fields, seed: 0 });
+                const spec: CaseSpec = { ...fields, seed: caseSeed(m.seed, title) };
+                if (m.exclude.some((w) => ruleMatches(w, spec, dir, accepted))) continue;
+                const expect = expectationFor(m, spec, dir, accepted);
+                const tags = [`@${dir}`, RUNNER_KINDS[m.runner].tag];
+                if (expect.known) tags.push('@known');
+                out.push({ id: caseSlug(title), title, spec, direction: dir, runner: m.runner, tags, expect, matrix: m.name });
+              }
             }
           }
         }

@@ -12,6 +12,7 @@ export function ruleMatches(when: RuleWhen, spec: CaseSpec, dir: Direction, acce
   if (when.scenario && !when.scenario.includes(spec.scenario)) return false;
   if (when.direction && !when.direction.includes(dir)) return false;
   if (when.magic && (when.magic === 'accepted') !== accepted) return false;
+  if (when.arch && !when.arch.includes(spec.arch ?? 'x86_64')) return false;
   return true;
 }
 

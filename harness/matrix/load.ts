@@ -7,7 +7,7 @@ import { relative } from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_DEVICE, type DeviceConfig, type DeviceType } from '../device/mmio.ts';
 import type { Outcome } from '../oracle/types.ts';
-import type { ScenarioName, WorkloadName } from '../runners/types.ts';
+import { GUEST_ARCHES, type GuestArch, type ScenarioName, type WorkloadName } from '../runners/types.ts';
 import { UsageError } from '../util/usage-error.ts';
 import { CITATION_FORMS, parseCitation } from '../util/citations.ts';
 import { loadYaml } from '../util/yamlSchema.ts';
@@ -65,6 +65,7 @@ interface WhenDoc {
   scenario?: OneOrMany<string>;
   direction?: OneOrMany<string>;
   magic?: 'accepted' | 'rejected';
+  arch?: OneOrMany<string>;
 }
 type DeviceDoc = DeviceType | Partial<DeviceConfig>;
 /** A matrix as the schema (specs/schemas/matrix.schema.json) lets it through. */
@@ -78,6 +79,7 @@ interface MatrixDoc {
   workloads?: OneOrMany<string>;
   scenarios?: OneOrMany<string>;
   transfers?: OneOrMany<string>;
+  arch?: OneOrMany<string>;
   devices?: DeviceDoc[] | { configs: DeviceDoc[]; combine?: DeviceCombine };
   requests?: number;
   inflight?: number;
@@ -161,6 +163,7 @@ export function parseMatrix(text: string, file: string, idsFor: IdsFor): Matrix 
     if (w.transfer !== undefined) out.transfer = list(w.transfer);
     if (w.device !== undefined) out.device = list(w.device);
     if (w.magic !== undefined) out.magic = w.magic;
+    if (w.arch !== undefined) out.arch = enumList<GuestArch>(w.arch, GUEST_ARCHES, []);
     return out;
   };
   const knownDefects: Record<string, KnownDefect> = {};
@@ -195,6 +198,8 @@ export function parseMatrix(text: string, file: string, idsFor: IdsFor): Matrix 
     workloads: enumList<WorkloadName>(m.workloads, kind.workloads, [...kind.defaultWorkloads]),
     scenarios: enumList<ScenarioName>(m.scenarios, kind.scenarios, ['single-hop']),
     transfers: m.transfers === undefined ? [kind.transfers?.[0] ?? 'single'] : [...new Set(list(m.transfers))],
+    // only the qemu runner's schema lets `arch` through; every other runner's cases are x86_64's
+    arches: enumList<GuestArch>(m.arch, GUEST_ARCHES, ['x86_64']),
     devices,
     combine,
     requests,

@@ -24,6 +24,8 @@ export interface RunnerKind {
   magicRules: boolean;
   /** what an id looks like, for error messages */
   idText: string;
+  /** whether a matrix may name guest architectures (`arch:`) */
+  arches: boolean;
 }
 
 const ALL_WORKLOADS: readonly WorkloadName[] = ['user-polling', 'kernel-crypto', 'ras-recovery', 'no-driver', 'driver-unloaded'];
@@ -33,7 +35,7 @@ export const RUNNER_KINDS: Record<MatrixRunner, RunnerKind> = {
     tag: '@sim', project: 'sim', spec: 'specs/matrix/matrix.spec.ts', defaultMatrix: 'specs/matrices/default.yaml',
     workloads: ALL_WORKLOADS, defaultWorkloads: [...ALL_WORKLOADS],
     scenarios: ['single-hop', 'ping-pong', 'retry-after-refusal'], transfers: null, refusedPlans: [], magicRules: true,
-    idText: 'a revision id',
+    idText: 'a revision id', arches: false,
   },
   // QemuRunner: the guest runs kernel crypto through AF_ALG; retry-after-refusal needs a retryDst, which
   // a matrix cannot name yet, so only single-hop and ping-pong
@@ -41,13 +43,13 @@ export const RUNNER_KINDS: Record<MatrixRunner, RunnerKind> = {
     tag: '@qemu', project: 'qemu', spec: 'specs/qemu/qemu-matrix.spec.ts', defaultMatrix: 'specs/matrices/qemu.yaml',
     workloads: ['kernel-crypto'], defaultWorkloads: ['kernel-crypto'],
     scenarios: ['single-hop', 'ping-pong'], transfers: ['unix', 'tcp'], refusedPlans: [], magicRules: false,
-    idText: 'a qemu runner id (qemu/<x.y.z|installed|previous>[@host][+modifier…])',
+    idText: 'a qemu runner id (qemu/<x.y.z|installed|previous>[@host][+modifier…])', arches: true,
   },
   // VfioHostRunner: no guest, so only the no-driver workload; a stream file has no QEMU read pattern
   'vfio-host': {
     tag: '@hw', project: 'hw', spec: 'specs/hw/hw-matrix.spec.ts', defaultMatrix: 'specs/matrices/hw.yaml',
     workloads: ['no-driver'], defaultWorkloads: ['no-driver'],
     scenarios: ['single-hop'], transfers: null, refusedPlans: ['qemu'], magicRules: false,
-    idText: 'a PCI address (DDDD:BB:DD.F) or all (MIGCOMPAT_VFIO_DEVICES)',
+    idText: 'a PCI address (DDDD:BB:DD.F) or all (MIGCOMPAT_VFIO_DEVICES)', arches: false,
   },
 };

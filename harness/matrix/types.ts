@@ -1,7 +1,7 @@
 // A compatibility matrix (specs/matrices/*.yaml) once validated, and the cases it expands to.
 import type { DeviceConfig } from '../device/mmio.ts';
 import type { Outcome } from '../oracle/types.ts';
-import type { CaseSpec, ScenarioName, WorkloadName } from '../runners/types.ts';
+import type { CaseSpec, GuestArch, ScenarioName, WorkloadName } from '../runners/types.ts';
 
 export type Direction = 'old-new' | 'new-old' | 'same-version';
 
@@ -32,6 +32,8 @@ export interface RuleWhen {
   direction?: Direction[];
   /** whether the destination revision accepts the magic the source revision writes */
   magic?: 'accepted' | 'rejected';
+  /** guest architecture (qemu runner) */
+  arch?: GuestArch[];
 }
 
 export interface ExpectRule {
@@ -55,6 +57,8 @@ export interface Matrix {
   workloads: WorkloadName[];
   scenarios: ScenarioName[];
   transfers: string[];
+  /** guest architectures (qemu runner; every other runner: [x86_64], which adds nothing to a case) */
+  arches: GuestArch[];
   devices: DeviceConfig[];
   combine: DeviceCombine;
   requests: number;

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import type { ProfileSnapshot } from '../drivers/yaml.ts';
 import type { TimelineEvent, Verdict } from '../oracle/types.ts';
 import { OUTCOMES } from '../oracle/types.ts';
-import type { CaseSpec } from '../runners/types.ts';
+import { GUEST_ARCHES, type CaseSpec } from '../runners/types.ts';
 import { toJson } from '../util/hex.ts';
 import { UsageError } from '../util/usage-error.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -96,6 +96,7 @@ export function validateBundle(doc: unknown, path: string): Bundle {
   for (const k of ['src', 'dst', 'workload', 'scenario', 'transfer'] as const) if (typeof c[k] !== 'string') bad(`case.${k}`, 'a string', c[k]);
   for (const k of ['requests', 'inflight', 'requestSize', 'seed'] as const) if (!Number.isInteger(c[k])) bad(`case.${k}`, 'an integer', c[k]);
   if (!c.device || typeof c.device !== 'object') bad('case.device', 'a device configuration', c.device);
+  if (c.arch !== undefined && !(GUEST_ARCHES as readonly unknown[]).includes(c.arch)) bad('case.arch', `one of ${GUEST_ARCHES.join(', ')}`, c.arch);
   const v = b.verdict as Record<string, unknown> | undefined;
   if (!v || typeof v !== 'object' || !(OUTCOMES as readonly unknown[]).includes(v.outcome)) bad('verdict.outcome', `one of ${OUTCOMES.join(', ')}`, v?.outcome);
   if (b.stream !== null && (typeof b.stream !== 'string' || !/^([0-9a-f]{2})*$/i.test(b.stream))) bad('stream', 'hex bytes or null', b.stream);

@@ -3,7 +3,7 @@
 // (workload, transfer, device, only-red) and the detail panel. Every case is one `.case` element with
 // data-* attributes: the browser test and anyone scripting the page count and filter on them.
 import { expectedText, isRed, type CaseRecord, type HistoryLine, type Summary } from './record.ts';
-import { cellKey, grids, OUTCOME_LETTER, shortRev } from './summary.ts';
+import { archSuffix, cellKey, grids, OUTCOME_LETTER, shortRev } from './summary.ts';
 import { countsLine } from './markdown.ts';
 
 export const OUTCOME_COLORS = {
@@ -135,7 +135,7 @@ export function renderHtml(s: Summary, o: HtmlOptions): string {
       `<td>${(g.cells.get(cellKey(src, dst)) ?? []).map((c) => caseChip(c, changed.has(c.id), o)).join('')}</td>`).join('')}</tr>`).join('');
     const scen = g.scenario === 'single-hop' ? '' : `, ${g.scenario}`;
     return `<section class="g" data-workload="${esc(g.workload)}" data-transfer="${esc(g.transfer)}" data-scenario="${esc(g.scenario)}">` +
-      `<h2>${esc(g.workload)}, ${esc(g.transfer)}${esc(scen)}${s.matrix.length > 1 ? ` (${esc(g.matrix)})` : ''}</h2>` +
+      `<h2>${esc(g.workload)}, ${esc(g.transfer)}${esc(scen)}${esc(archSuffix(g))}${s.matrix.length > 1 ? ` (${esc(g.matrix)})` : ''}</h2>` +
       `<table class="grid">${head}${rows}</table></section>`;
   }).join('\n');
   const legend = (['migrated', 'refused', 'broken', 'error'] as const).map((k) => `<span class="o-${k}">${OUTCOME_LETTER[k]} ${k}</span>`).join('');

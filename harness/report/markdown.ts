@@ -2,7 +2,7 @@
 // lists one letter per case (device configuration): M migrated, R refused, B broken, E error, with
 // `*` for a declared known defect and `!` for an unexpected outcome. The same text is the terminal grid.
 import { expectedText, isRed, type CaseRecord, type Summary } from './record.ts';
-import { grids, OUTCOME_LETTER, shortRev } from './summary.ts';
+import { archSuffix, grids, OUTCOME_LETTER, shortRev } from './summary.ts';
 
 export function cellText(cases: CaseRecord[]): string {
   return cases.map((c) => OUTCOME_LETTER[c.actual] + (isRed(c.status) ? '!' : c.status === 'known' ? '*' : '')).join(' ');
@@ -12,7 +12,7 @@ export function gridMarkdown(s: Summary): string {
   const lines: string[] = [];
   for (const g of grids(s.cases)) {
     const scen = g.scenario === 'single-hop' ? '' : `, ${g.scenario}`;
-    lines.push(`### ${g.workload}, ${g.transfer}${scen}${s.matrix.length > 1 ? ` (${g.matrix})` : ''}`, '');
+    lines.push(`### ${g.workload}, ${g.transfer}${scen}${archSuffix(g)}${s.matrix.length > 1 ? ` (${g.matrix})` : ''}`, '');
     lines.push(`| src \\ dst | ${g.dsts.map(shortRev).join(' | ')} |`);
     lines.push(`|---|${g.dsts.map(() => '---').join('|')}|`);
     for (const src of g.srcs) {

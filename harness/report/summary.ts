@@ -50,13 +50,15 @@ export function historyLine(s: Summary): HistoryLine {
   };
 }
 
-/** One grid: a source × destination table for one matrix, workload, transfer and scenario. */
+/** One grid: a source × destination table for one matrix, workload, transfer, scenario and guest architecture. */
 export interface Grid {
   key: string;
   matrix: string;
   workload: string;
   transfer: string;
   scenario: string;
+  /** guest architecture (qemu runner); x86_64 for every other case */
+  arch: string;
   srcs: string[];
   dsts: string[];
   /** `${src}\u0000${dst}` → the cases of that cell (one per device configuration) */
@@ -71,10 +73,11 @@ export function grids(cases: CaseRecord[]): Grid[] {
   for (const c of [...cases].sort(compareRecords)) {
     ranks.set(c.spec.src, c.srcRank);
     ranks.set(c.spec.dst, c.dstRank);
-    const key = [c.matrix, c.spec.workload, c.spec.transfer, c.spec.scenario].join(' ');
+    const arch = c.spec.arch ?? 'x86_64';
+    const key = [c.matrix, c.spec.workload, c.spec.transfer, c.spec.scenario, arch].join(' ');
     let g = out.get(key);
     if (!g) {
-      g = { key, matrix: c.matrix, workload: c.spec.workload, transfer: c.spec.transfer, scenario: c.spec.scenario, srcs: [], dsts: [], cells: new Map() };
+      g = { key, matrix: c.matrix, workload: c.spec.workload, transfer: c.spec.transfer, scenario: c.spec.scenario, arch, srcs: [], dsts: [], cells: new Map() };
       out.set(key, g);
     }
     if (!g.srcs.includes(c.spec.src)) g.srcs.push(c.spec.src);
@@ -91,6 +94,9 @@ export function grids(cases: CaseRecord[]): Grid[] {
   }
   return [...out.values()];
 }
+
+/** ", aarch64" after a grid's heading; nothing for x86_64 (every grid before architectures existed). */
+export const archSuffix = (g: Grid): string => (g.arch === 'x86_64' ? '' : `, ${g.arch}`);
 
 export const shortRev = (id: string): string => id.replace(/^hisi-acc\//, '');
 

@@ -10,6 +10,10 @@ export { WORKLOADS, type WorkloadName } from '../guest/workloads.ts';
 export type ScenarioName = 'single-hop' | 'ping-pong' | 'retry-after-refusal';
 export const SCENARIOS: readonly ScenarioName[] = ['single-hop', 'ping-pong', 'retry-after-refusal'];
 
+/** Guest architecture of a whole-VM case (qemu runner): x86_64 (q35) or aarch64 (virt, the Kunpeng lab's). */
+export type GuestArch = 'x86_64' | 'aarch64';
+export const GUEST_ARCHES: readonly GuestArch[] = ['x86_64', 'aarch64'];
+
 export interface CaseSpec {
   /** revision ids, e.g. 'hisi-acc/v6.16' or 'ktree:debian-6.1' */
   src: string;
@@ -29,6 +33,8 @@ export interface CaseSpec {
   /** request payload size in bytes */
   requestSize: number;
   seed: number;
+  /** qemu runner: the guest architecture (absent: x86_64, or what the case's lab hosts run) */
+  arch?: GuestArch;
 }
 
 export interface RunnerCapabilities {
@@ -50,5 +56,7 @@ export function caseTitle(spec: CaseSpec): string {
   const short = (id: string) => id.replace(/^hisi-acc\//, '');
   const dev = spec.dstDevice ? `${spec.device.type}->${spec.dstDevice.type}` : spec.device.type;
   const scen = spec.scenario === 'single-hop' ? '' : ` ${spec.scenario}`;
-  return `${short(spec.src)} -> ${short(spec.dst)} ${spec.workload} ${spec.transfer} ${dev}${scen}`;
+  // x86_64 titles stay as they were before aarch64 existed, so history and greps keep working
+  const arch = spec.arch && spec.arch !== 'x86_64' ? ` ${spec.arch}` : '';
+  return `${short(spec.src)} -> ${short(spec.dst)} ${spec.workload} ${spec.transfer} ${dev}${scen}${arch}`;
 }

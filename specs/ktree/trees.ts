@@ -6,6 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetchDebian } from '../../harness/ktree/fetch.ts';
+import type { ModuleBuild } from '../../harness/kbuild/kmod.ts';
 import { resolveKtree, type KtreeEntry } from '../../harness/ktree/registry.ts';
 import { DRIVER_DIR } from '../../harness/ktree/tree.ts';
 
@@ -46,4 +47,16 @@ export function atFunctionStart(src: string, fn: string, code: string): string {
   if (at < 0) return src;
   const brace = src.indexOf('{', at) + 1;
   return src.slice(0, brace) + `\n\t${code}\n` + src.slice(brace);
+}
+
+/**
+ * hisi_qm, hisi_acc_vfio_pci and what they need, built from Debian's newest linux-source-6.1 against
+ * the headers of Debian's current arm64 kernel (linux-headers-arm64): the build a Kunpeng lab host
+ * running that kernel would take. Cached by source hash after the first build.
+ */
+export async function debianArm64HostBuild(): Promise<ModuleBuild> {
+  const { ensureHeaders } = await import('../../harness/kbuild/headers.ts');
+  const { buildModules, fetchModuleSource, HOST_MODULES } = await import('../../harness/kbuild/kmod.ts');
+  const tree = fetchModuleSource('debian-6.1');
+  return buildModules(tree.dir, ensureHeaders('linux-headers-arm64', 'arm64'), HOST_MODULES, { treeVersion: `debian-6.1 ${tree.pkgVersion}` });
 }

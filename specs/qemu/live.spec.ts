@@ -2,6 +2,8 @@
 // a chain: three refusals (machine type, RAM size, missing device), new->old over a unix socket,
 // old->new over loopback TCP, a save to a file that is decoded end to end and restored into a new QEMU.
 // A second case goes through QemuRunner and the oracle: a source holding virtio-crypto-pci is blocked.
+// A third boots the Kunpeng lab's architecture (aarch64, machine virt, the HiSilicon guest drivers
+// loaded): refused by an older machine type, then migrated to the other QEMU build.
 // A guest oops (QEMU 7.2's TCG dirty-page race) is infrastructure: the chain is retried once.
 import { test, expect } from '@playwright/test';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -144,6 +146,41 @@ test('runner: a source holding virtio-crypto-pci is blocked; the oracle says ref
   expect(r.hops[0]!.reason).toMatch(/State blocked by non-migratable device/);
   expect(r.evidence.guestOn).toBe('src');
   expect(r.evidence.srcFinalState).toBe('RUNNING');
+  expect(r.evidence.checks.find((c) => c.name === 'workload-results')?.ok).toBe(true);
+  expect(r.evidence.timeline.find((e) => e.detail.migrate !== undefined)?.detail.downtimeLimitMs).toBeNull(); // x86_64: QEMU's default
+  expect(livePids()).toEqual([]);
+  await test.info().attach('evidence.json', { body: JSON.stringify({ ...r.evidence, stream: null }, null, 1), contentType: 'application/json' });
+});
+
+test('aarch64 runner: retry-after-refusal with the HiSilicon guest drivers loaded (no VF here), across QEMU builds', async () => {
+  const previous = await resolveBuild('qemu/previous', 'aarch64');
+  expect(previous.arch).toBe('aarch64');
+  expect(previous.version).not.toBe(installedBuild('aarch64').version);
+  const runner = new QemuRunner({ dir: test.info().outputPath('aarch64') });
+  const r = await runner.runCase({
+    src: 'qemu/installed', dst: 'qemu/installed+machine-version=6.2', retryDst: `qemu/${previous.version}`, arch: 'aarch64',
+    workload: 'kernel-crypto', scenario: 'retry-after-refusal', transfer: 'unix', device: DEFAULT_DEVICE, requests: 0, inflight: 0, requestSize: 0, seed: 2,
+  });
+  const verdict = judge(r.evidence);
+  expect(verdict.outcome, `${verdict.reason} ${r.evidence.harnessError ?? ''}`).toBe('migrated');
+  expect(r.evidence.caseId).toMatch(/ aarch64$/);
+  const [refusal, hop] = r.hops;
+  expect(refusal!.outcome).toBe('refused');
+  expect(refusal!.dstStderr).toMatch(/Machine type received is 'virt-7\.2' and local is 'virt-6\.2'/);
+  expect(refusal!.srcStatus).toBe('running');
+  expect(hop!.outcome, hop!.reason).toBe('migrated');
+  expect(hop!.dstFirstIter).toBe(hop!.srcLastIter + 1);
+  // under TCG an aarch64 live phase is kept short (QEMU 7.2 loses dirty pages an aarch64 guest writes through kept TLB entries)
+  const migrates = r.evidence.timeline.filter((e) => e.detail.migrate !== undefined);
+  expect(migrates.map((e) => e.detail.downtimeLimitMs)).toEqual([2000, 2000]);
+  // the guest drivers loaded and registered, before and after each hop; with no VF, generic drivers serve
+  const hisi = r.evidence.checks.filter((c) => c.name === 'hisi-drivers');
+  expect(hisi.length).toBeGreaterThanOrEqual(2);
+  for (const c of hisi) {
+    expect(c.ok, c.detail).toBe(true);
+    expect(c.detail).toMatch(/^no VF present: .*hisi_qm.* loaded; PCI drivers hisi_hpre:0, hisi_sec2:0, hisi_zip:0/);
+  }
+  expect(r.drivers['cbc(aes)']).toBe('cbc(aes-generic)');
   expect(r.evidence.checks.find((c) => c.name === 'workload-results')?.ok).toBe(true);
   expect(livePids()).toEqual([]);
   await test.info().attach('evidence.json', { body: JSON.stringify({ ...r.evidence, stream: null }, null, 1), contentType: 'application/json' });

@@ -143,16 +143,48 @@ test('runner: qemu matrices take the QEMU runner id grammar, its workload and tr
   expect(err('runner: kvm')).toBe('q.yaml: runner: expected one of sim, qemu, vfio-host, got "kvm"');
 });
 
-test('specs/matrices/qemu.yaml: a few whole-VM cases, both directions, same-version and the refusals', async () => {
+test('specs/matrices/qemu.yaml: a few whole-VM cases, both directions, same-version and the refusals; one aarch64 case', async () => {
   const { cases } = await suiteCases(['specs/matrices/qemu.yaml'], 'qemu');
   expect(cases.length).toBeGreaterThanOrEqual(4);
-  expect(cases.length).toBeLessThanOrEqual(6);
+  expect(cases.length).toBeLessThanOrEqual(7);
+  const arm = cases.filter((c) => c.spec.arch === 'aarch64');
+  expect(arm.map((c) => c.title)).toEqual(['qemu/7.2.18 -> qemu/7.2.22 kernel-crypto unix SEC aarch64']);
+  expect(arm[0]!.expect.outcome).toBe('migrated');
   expect(new Set(cases.map((c) => c.direction))).toEqual(new Set(['old-new', 'new-old', 'same-version']));
   const refused = cases.filter((c) => c.expect.outcome === 'refused').map((c) => c.spec.dst);
   expect(refused.sort()).toEqual(['qemu/7.2.22+machine=pc-q35-6.2', 'qemu/7.2.22+mem=512', 'qemu/7.2.22+no-workload-port']);
   expect(cases.every((c) => c.tags.includes('@qemu') && c.runner === 'qemu')).toBe(true);
+  // x86_64 cases carry no arch: their specs and titles are what they were before aarch64 existed
+  expect(cases.filter((c) => c.spec.arch === undefined)).toHaveLength(cases.length - 1);
   // a suite of one runner refuses another runner's matrix by name
   await expect(suiteCases(['specs/matrices/qemu.yaml'], 'sim')).rejects.toThrow(/qemu\.yaml: runner: expected sim/);
+});
+
+test('arch: qemu matrices name guest architectures; rules and excludes match on them; other runners refuse the key', async () => {
+  const { qemuFacts } = await import('../../harness/matrix/qemuIds.ts');
+  const q = (extra: string) => `runner: qemu\nsrc: [qemu/7.2.22]\ndst: [qemu/7.2.22, qemu/7.2.22+machine-version=6.2]\n${extra}`;
+  const m = parseMatrix(q('arch: [x86_64, aarch64]\nexclude: [{ arch: x86_64, dst: qemu/7.2.22+machine-version=6.2 }]\nexpect: [{ when: { arch: aarch64, dst: qemu/7.2.22+machine-version=6.2 }, outcome: refused }]'), 'q.yaml', qemuFacts);
+  expect(m.arches).toEqual(['x86_64', 'aarch64']);
+  const cases = expandMatrix(m, qemuFacts);
+  expect(cases.map((c) => [c.title, c.spec.arch ?? '-', c.expect.outcome])).toEqual([
+    ['qemu/7.2.22 -> qemu/7.2.22 kernel-crypto unix SEC', '-', 'migrated'],
+    ['qemu/7.2.22 -> qemu/7.2.22 kernel-crypto unix SEC aarch64', 'aarch64', 'migrated'],
+    ['qemu/7.2.22 -> qemu/7.2.22+machine-version=6.2 kernel-crypto unix SEC aarch64', 'aarch64', 'refused'],
+  ]);
+  // each architecture's case has its own seed (the title differs)
+  expect(cases[0]!.spec.seed).not.toBe(cases[1]!.spec.seed);
+  expect(parseMatrix(q(''), 'q.yaml', qemuFacts).arches).toEqual(['x86_64']);
+  const err = (text: string, f: RevisionFacts = qemuFacts) => {
+    try {
+      parseMatrix(text, 'q.yaml', f);
+      return '';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  expect(err(q('arch: [riscv64]'))).toBe("q.yaml: arch[0]: expected a guest architecture (x86_64, aarch64), got 'riscv64'");
+  expect(err(q('exclude: [{ arch: ppc }]'))).toBe("q.yaml: exclude[0].arch: expected a guest architecture (x86_64, aarch64), got 'ppc'");
+  expect(err('src: [x/old]\narch: [aarch64]', facts)).toMatch(/^q\.yaml: arch: expected no arch key \(only the qemu runner/);
 });
 
 test('sim matrices accept ktree ids of registered builds (and debian-6.1, built on first use) without loading them', async () => {

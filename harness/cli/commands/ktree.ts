@@ -5,13 +5,15 @@
 //   build (--tree PATH | --debian debian-6.1|debian-6.12) --name NAME [--force] [--json]
 //                                               build hisi_acc_vfio_pci.c and the core's state walk unmodified
 //                                               against the shim; registers ktree:NAME
+//   module (--tree PATH | --debian debian-6.1|debian-6.12) --headers DIR|PKG[=VER] [--arch arm64|x86_64] [--modules A,B] [--force] [--json]
+//                                               build kernel modules (hisi_qm, hisi_acc_vfio_pci and what they need) for those headers
 //   list [--json]                               registered ktree: revisions
 //   compare --model ID --real ktree:NAME [--quick] [--findings FILE] [--json]
 //                                               self-check: probes and a matrix slice on both; exit 1 on an unrecorded disagreement
 import { parseCommandArgs, type Command } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
 
-const USAGE = 'migcompat ktree fetch debian-6.1|debian-6.12 [--version V] | build (--tree PATH | --debian debian-6.1|debian-6.12) --name NAME [--force] | list | compare --model ID --real ktree:NAME [--quick] [--findings FILE] [--json]';
+const USAGE = 'migcompat ktree fetch debian-6.1|debian-6.12 [--version V] | build (--tree PATH | --debian debian-6.1|debian-6.12) --name NAME [--force] | module (--tree PATH | --debian debian-6.1|debian-6.12) --headers DIR|PKG[=VER] [--arch arm64|x86_64] [--modules A,B] [--force] | list | compare --model ID --real ktree:NAME [--quick] [--findings FILE] [--json]';
 
 const ktree: Command = {
   name: 'ktree',
@@ -21,7 +23,7 @@ const ktree: Command = {
     const { values: o, positionals: p } = parseCommandArgs(argv, {
       tree: { type: 'string' }, debian: { type: 'string' }, name: { type: 'string' }, version: { type: 'string' },
       model: { type: 'string' }, real: { type: 'string' }, findings: { type: 'string' }, quick: { type: 'boolean' },
-      force: { type: 'boolean' }, json: { type: 'boolean' },
+      force: { type: 'boolean' }, json: { type: 'boolean' }, headers: { type: 'string' }, arch: { type: 'string' }, modules: { type: 'string' },
     }, USAGE);
     const [sub, ...rest] = p;
     const { toJson } = await import('../../util/hex.ts');
@@ -48,6 +50,32 @@ const ktree: Command = {
         out({ ...e, cached: b.cached, seconds: b.seconds },
           `ktree:${e.name}: linux ${e.kernelVersion}${pkgVersion ? ` (package ${pkgVersion})` : ''}, ` +
           `${b.cached ? 'cached build' : `built in ${b.seconds.toFixed(2)} s`} (${b.hash}) -> ${b.libPath}`);
+        return 0;
+      }
+      case 'module': {
+        if (!!o.tree === !!o.debian) throw new UsageError(`ktree module needs exactly one of --tree PATH or --debian debian-6.1 (usage: ${USAGE})`);
+        if (!o.headers) throw new UsageError(`ktree module needs --headers DIR or a Debian package such as linux-headers-6.1.0-57-arm64 (usage: ${USAGE})`);
+        const { resolve } = await import('node:path');
+        const { ensureHeaders, parseKernelArch } = await import('../../kbuild/headers.ts');
+        const { buildModules, fetchModuleSource, HOST_MODULES } = await import('../../kbuild/kmod.ts');
+        const arch = parseKernelArch(o.arch ?? 'arm64');
+        let tree = o.tree ? resolve(o.tree) : '';
+        let treeVersion = 'local';
+        if (o.debian) {
+          const t = fetchModuleSource(o.debian, o.version);
+          tree = t.dir;
+          treeVersion = `${o.debian} ${t.pkgVersion}`;
+        }
+        const wanted = o.modules ? o.modules.split(',').map((m) => m.trim().replace(/-/g, '_')).filter(Boolean) : HOST_MODULES;
+        const headers = ensureHeaders(o.headers, arch);
+        const b = buildModules(tree, headers, wanted, { treeVersion, force: o.force, log: (s) => process.stderr.write(`${s}\n`) });
+        out(b, [
+          `${b.dir}`,
+          `  ${b.cached ? 'cached build' : `built in ${b.seconds.toFixed(1)} s`} for ${b.kernelRelease} (${b.arch}) from ${b.treeVersion} (${b.hash})`,
+          ...b.modules.map((m) => `  ${m.file}  depends=${m.depends.join(',') || '-'}  build-id ${m.buildId ?? '?'}`),
+          `  needs from the kernel: ${b.external.join(', ') || 'nothing'}`,
+          `  put it in place on lab hosts: migcompat lab INVENTORY --module ${b.dir}`,
+        ].join('\n'));
         return 0;
       }
       case 'list': {

@@ -5,7 +5,7 @@ import type { Command } from '../command.ts';
 import { parseCommandArgs } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
 
-const usage = 'migcompat lab INVENTORY.yaml [--pairs] [--corpus DIR] [--transfer PLAN] [--out DIR] [--local] [--json]';
+const usage = 'migcompat lab INVENTORY.yaml [--pairs] [--corpus DIR] [--transfer PLAN] [--out DIR] [--local] [--module BUILD_DIR [--module-hosts A,B] [--swap-only M,N]] [--json]';
 
 const lab: Command = {
   name: 'lab',
@@ -15,6 +15,7 @@ const lab: Command = {
     const { values, positionals } = parseCommandArgs(argv, {
       pairs: { type: 'boolean' }, corpus: { type: 'string' }, transfer: { type: 'string' }, out: { type: 'string' },
       local: { type: 'boolean' }, json: { type: 'boolean' },
+      module: { type: 'string' }, 'module-hosts': { type: 'string' }, 'swap-only': { type: 'string' },
     }, usage);
     if (positionals.length !== 1) throw new UsageError(`expected one INVENTORY.yaml (usage: ${usage})`);
     const { readInventory } = await import('../../runners/lab/inventory.ts');
@@ -34,12 +35,18 @@ const lab: Command = {
     const { LocalTransport, SshTransport } = await import('../../runners/lab/transport.ts');
     const { runPairs, replayCorpus, writeLabResults, labMarkdown } = await import('../../runners/lab/run.ts');
     const t = values.local ? new LocalTransport() : new SshTransport();
-    const cells = [];
+    const cells: Awaited<ReturnType<typeof runPairs>> = [];
+    const labRun = async () => {
+      if (doPairs) cells.push(...(await runPairs(inv, t, { transfer, workDir: join(out, 'streams') })));
+      if (corpus) cells.push(...(await replayCorpus(inv, t, corpus, transfer)));
+    };
+    // --module: the build goes in place on the hosts for the run and comes out afterwards, whatever happens
+    const { withSwapOption } = await import('../swapOption.ts');
+    let swapOk = true;
     try {
       // every host's SSH key is verified before anything runs anywhere (an untrusted host: one line, exit 2)
       if (t instanceof SshTransport) for (const h of inv.hosts) await t.connect(h);
-      if (doPairs) cells.push(...(await runPairs(inv, t, { transfer, workDir: join(out, 'streams') })));
-      if (corpus) cells.push(...(await replayCorpus(inv, t, corpus, transfer)));
+      swapOk = await withSwapOption({ module: values.module, hosts: values['module-hosts'], only: values['swap-only'] }, inv.hosts, t, out, labRun);
     } finally {
       await t.close();
     }
@@ -48,7 +55,7 @@ const lab: Command = {
     if (cells.length) writeLabGrid(gridDir, cells);
     if (values.json) process.stdout.write(JSON.stringify(cells.map(({ evidence: _e, ...c }) => c), null, 2) + '\n');
     else process.stdout.write(labMarkdown(cells) + `\nresults: ${out}/lab.json, ${out}/lab.md; grid: ${gridDir}/matrix.html, ${gridDir}/matrix.md, ${gridDir}/summary.json\n`);
-    return cells.some((c) => c.outcome === 'error' || c.outcome === 'broken') ? 1 : 0;
+    return !swapOk || cells.some((c) => c.outcome === 'error' || c.outcome === 'broken') ? 1 : 0;
   },
 };
 export default lab;

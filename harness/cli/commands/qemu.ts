@@ -3,7 +3,7 @@ import type { Command } from '../command.ts';
 import { parseCommandArgs } from '../command.ts';
 import { UsageError } from '../../util/usage-error.ts';
 
-const usage = 'migcompat qemu image [--json] | builds [--json] | run [--src ID] [--dst ID] [--scenario single-hop|ping-pong|retry-after-refusal] [--retry-dst ID] [--transfer unix|tcp] [--inventory FILE] [--json] | decode-stream FILE [--json]';
+const usage = 'migcompat qemu image [--arch x86_64|aarch64] [--json] | builds [--arch A] [--json] | run [--arch x86_64|aarch64] [--src ID] [--dst ID] [--scenario single-hop|ping-pong|retry-after-refusal] [--retry-dst ID] [--transfer unix|tcp] [--inventory FILE [--module BUILD_DIR [--module-hosts A,B] [--swap-only M,N]]] [--json] | decode-stream FILE [--json]';
 
 const command: Command = {
   name: 'qemu',
@@ -18,22 +18,31 @@ const command: Command = {
       scenario: { type: 'string' },
       transfer: { type: 'string' },
       inventory: { type: 'string' },
+      arch: { type: 'string' },
+      module: { type: 'string' }, 'module-hosts': { type: 'string' }, 'swap-only': { type: 'string' },
     }, usage);
     const [sub, ...rest] = positionals;
     const { toJson } = await import('../../util/hex.ts');
     const out = (v: unknown, text: string[]) => process.stdout.write((values.json ? toJson(v) : text.join('\n')) + '\n');
+    const { parseArch, GUEST_ARCHES } = await import('../../runners/qemu/arch.ts');
+    const arch = values.arch === undefined ? undefined : parseArch(values.arch);
     if (sub === 'image') {
       const { ensureImage } = await import('../../runners/qemu/image.ts');
-      const img = await ensureImage((s) => process.stderr.write(`${s}\n`));
-      out(img, [`guest image ${img.dir}`, `  kernel ${img.kernelRelease}`, `  initrd ${img.initrdBytes} bytes, modules: ${img.modules.join(' ')}`,
+      const img = await ensureImage({ arch: arch ?? 'x86_64' }, (s) => process.stderr.write(`${s}\n`));
+      out(img, [`${img.arch} guest image ${img.dir}`, `  kernel ${img.kernelRelease}`, `  initrd ${img.initrdBytes} bytes, modules: ${img.modules.join(' ')}`,
+        ...(img.hisiModules.length ? [`  HiSilicon guest drivers: ${img.hisiModules.join(' ')}`] : []),
         ...Object.entries(img.packages).map(([p, v]) => `  ${p} ${v}`)]);
       return 0;
     }
     if (sub === 'builds') {
+      // every architecture unless --arch names one: cross-version pairs exist for both
       const { installedBuild, otherArchiveVersions, unpackedBuild } = await import('../../runners/qemu/builds.ts');
-      const builds = [installedBuild()];
-      for (const v of otherArchiveVersions()) builds.push(await unpackedBuild(v));
-      out(builds, builds.map((b) => `${b.id}  (${b.debVersion}${b.installed ? ', installed' : `, unpacked: ${b.binary}`})`));
+      const builds = [];
+      for (const a of arch ? [arch] : GUEST_ARCHES) {
+        builds.push(installedBuild(a));
+        for (const v of otherArchiveVersions(a)) builds.push(await unpackedBuild(v, a));
+      }
+      out(builds, builds.map((b) => `${b.id}  ${b.arch}  (${b.debVersion}${b.installed ? ', installed' : `, unpacked: ${b.binary}`})`));
       return 0;
     }
     if (sub === 'run') {
@@ -45,12 +54,31 @@ const command: Command = {
       if (values.transfer && !['unix', 'tcp'].includes(values.transfer)) throw new UsageError(`--transfer must be unix or tcp`);
       // lab mode: sides like qemu/installed@hostB+vfs name inventory hosts
       const inventory = values.inventory ? (await import('../../runners/lab/inventory.ts')).readInventory(values.inventory) : undefined;
-      const r = await new QemuRunner({ ...(inventory ? { inventory } : {}) }).runCase({
-        src: values.src ?? 'qemu/installed', dst: values.dst ?? 'qemu/installed', workload: 'kernel-crypto',
+      if (values.module && !inventory) throw new UsageError('--module needs --inventory (the hosts the build goes on)');
+      const spec = {
+        src: values.src ?? 'qemu/installed', dst: values.dst ?? 'qemu/installed', workload: 'kernel-crypto' as const,
         scenario: scenario as 'single-hop', transfer: values.transfer ?? 'unix', device: DEFAULT_DEVICE,
         ...(values['retry-dst'] ? { retryDst: values['retry-dst'] } : {}),
-        requests: 0, inflight: 0, requestSize: 0, seed: 0,
-      });
+        requests: 0, inflight: 0, requestSize: 0, seed: 0, ...(arch ? { arch } : {}),
+      };
+      const runner = new QemuRunner({ ...(inventory ? { inventory } : {}) });
+      let r: Awaited<ReturnType<typeof runner.runCase>> | null = null;
+      let swapOk = true;
+      if (values.module && inventory) {
+        // the driver build in place on the hosts for this case only (docs/hardware.md#module-swap)
+        const { HostTransport } = await import('../../runners/lab/transport.ts');
+        const { withSwapOption } = await import('../swapOption.ts');
+        const { runDir } = await import('../../util/runDir.ts');
+        const t = new HostTransport();
+        try {
+          swapOk = await withSwapOption({ module: values.module, hosts: values['module-hosts'], only: values['swap-only'] }, inventory.hosts, t, runDir(), async () => {
+            r = await runner.runCase(spec);
+          });
+        } finally {
+          await t.close();
+        }
+        if (!r) return 1;
+      } else r = await runner.runCase(spec);
       const verdict = judge(r.evidence);
       out({ verdict, hops: r.hops, bootMs: r.bootMs, drivers: r.drivers, attempts: r.attempts, evidence: r.evidence }, [
         `${r.evidence.caseId}: ${verdict.outcome} (${verdict.reason})`,
@@ -58,7 +86,7 @@ const command: Command = {
         ...r.hops.map((h, i) => `  hop ${i + 1}: ${h.outcome}: ${h.reason}${h.figures.totalTimeMs !== null ? ` [total ${h.figures.totalTimeMs} ms, downtime ${h.figures.downtimeMs} ms, ${h.figures.transferredBytes} bytes]` : ''}`),
         ...r.evidence.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`),
       ]);
-      return verdict.outcome === 'error' || r.evidence.checks.some((c) => !c.ok) ? 1 : 0;
+      return !swapOk || verdict.outcome === 'error' || r.evidence.checks.some((c) => !c.ok) ? 1 : 0;
     }
     if (sub === 'decode-stream') {
       const file = rest[0];

@@ -20,6 +20,7 @@ import { cpioNewcGz, type CpioEntry } from '../qemu/cpio.ts';
 import { InfraError, MissingDependencyError } from '../qemu/errors.ts';
 import { moduleLoadOrder, readModule } from '../qemu/image.ts';
 import { safeName } from '../qemu/cache.ts';
+import { ensureHeaders } from '../../kbuild/headers.ts';
 
 /** Kernel series the guest runs unless MIGCOMPAT_KERNEL_GUEST_SERIES names another. */
 export const DEFAULT_SERIES = '6.12';
@@ -153,22 +154,17 @@ function run(cmd: string, args: string[], opts: { cwd?: string; log?: string } =
 }
 
 /**
- * mtty.ko out of tree: the headers package's one-line Makefile includes the common headers by an
- * absolute /usr/src path, which we point at the unpacked copy; the kbuild package supplies the
- * host programs (fixdep, modpost) the build runs.
+ * mtty.ko out of tree, against the kernel's headers: the headers package with its -common half and
+ * the linux-kbuild host programs (fixdep, modpost), unpacked once into the ktree cache with the
+ * absolute /usr/src include pointed at the unpacked copy (harness/kbuild/headers.ts).
  */
 function buildMtty(src: KernelGuestSources, work: string, log: (s: string) => void): { ko: Buffer; sourceSha: string } {
   requireProgram('/usr/bin/make', 'make');
   requireProgram('/usr/bin/x86_64-linux-gnu-gcc-12', 'gcc-12');
-  const root = join(work, 'headers');
   const p = src.packages;
-  downloadAndUnpack([p.headers, p.headersCommon, p.kbuild].map((name) => ({ name, version: src.version })), root);
-  const tree = join(root, 'usr/src', p.headers);
-  const mk = join(tree, 'Makefile');
-  const line = readFileSync(mk, 'utf8').trim();
-  const m = /^include (\/usr\/src\/\S+)$/.exec(line);
-  if (!m) throw new InfraError(`${p.headers}: unexpected top Makefile '${line.slice(0, 80)}' (expected one include of /usr/src/...)`);
-  writeFileSync(mk, `include ${join(root, m[1]!)}\n`);
+  const headers = ensureHeaders(`${p.headers}=${src.version}`, 'x86');
+  if (headers.kernelRelease !== src.abi) throw new InfraError(`${p.headers} is for ${headers.kernelRelease}, the kernel is ${src.abi}`);
+  const tree = headers.dir;
   const mod = join(work, 'mtty');
   mkdirSync(mod, { recursive: true });
   const source = mttySource(src, log);

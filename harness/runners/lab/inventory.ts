@@ -2,6 +2,7 @@
 // up in remote argv, so every field is validated (by the schema) and later quoted element by element.
 import { UsageError } from '../../util/usage-error.ts';
 import { loadYaml, readYaml } from '../../util/yamlSchema.ts';
+import type { GuestArch } from '../types.ts';
 
 export interface LabHost {
   name: string;
@@ -27,7 +28,19 @@ export interface LabHost {
   qemu?: string[];
   /** address other hosts use to reach this host's migration listener (default ssh.host; 127.0.0.1 when local) */
   migrationAddress?: string;
+  /** the host's architecture: the guest it runs (default x86_64; Kunpeng hosts are aarch64) */
+  arch?: GuestArch;
+  /** tcg (default) or kvm (aarch64: -cpu host with a GICv3) */
+  accel?: 'tcg' | 'kvm';
+  // kernel module swaps (`migcompat lab --module`); defaults are the real ones
+  /** where sysfs is mounted (default /sys) */
+  sysfs?: string;
+  /** commands the swap runs, as argument arrays: insmod, rmmod, modprobe, and write (a sysfs write: FILE VALUE appended) */
+  commands?: Partial<Record<HostCommand, string[]>>;
 }
+
+export type HostCommand = 'insmod' | 'rmmod' | 'modprobe' | 'write';
+export const HOST_COMMANDS: readonly HostCommand[] = ['insmod', 'rmmod', 'modprobe', 'write'];
 
 export interface Inventory {
   hosts: LabHost[];
@@ -37,8 +50,10 @@ export interface Inventory {
 /** a host name or an IPv4/IPv6 address: it ends up inside a QEMU URI (the schema's migrationAddress pattern) */
 export const ADDR_RE = /^[A-Za-z0-9][A-Za-z0-9.:-]*$/;
 
-type HostDoc = Omit<LabHost, 'ssh' | 'migcompat' | 'workdir' | 'env'> & {
+type HostDoc = Omit<LabHost, 'ssh' | 'migcompat' | 'workdir' | 'env' | 'arch'> & {
   ssh?: Partial<LabHost['ssh']>;
+  /** Debian's names (arm64, amd64) are accepted too */
+  arch?: GuestArch | 'arm64' | 'amd64';
   migcompat?: string[];
   workdir?: string;
   env?: Record<string, string>;
@@ -46,8 +61,8 @@ type HostDoc = Omit<LabHost, 'ssh' | 'migcompat' | 'workdir' | 'env'> & {
 
 /**
  * An inventory from YAML text. The shape (keys, types, names, addresses, fingerprints, argument
- * arrays, one-line strings) is specs/schemas/lab-inventory.schema.json's; here: defaults and unique
- * host names.
+ * arrays, one-line strings) is specs/schemas/lab-inventory.schema.json's; here: defaults, Debian's
+ * architecture names and unique host names.
  */
 export function parseInventory(text: string, source = 'inventory'): Inventory {
   return inventoryOf(loadYaml('lab-inventory', text, source) as { hosts: HostDoc[]; corpus?: string }, source);
@@ -73,6 +88,7 @@ function inventoryOf(d: { hosts: HostDoc[]; corpus?: string }, source: string): 
       migcompat: h.migcompat ?? ['migcompat'],
       workdir: h.workdir ?? '/var/tmp/migcompat',
       env: h.env ?? {},
+      ...(h.arch ? { arch: h.arch === 'arm64' ? 'aarch64' : h.arch === 'amd64' ? 'x86_64' : h.arch } : {}),
     };
   });
   return { hosts, corpus: d.corpus };

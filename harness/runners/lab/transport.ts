@@ -161,3 +161,24 @@ export class SshTransport implements LabTransport {
     this.conns.clear();
   }
 }
+
+/** Local hosts (inventory `local: true`) as local processes, the others over SSH: one transport for a mixed inventory. */
+export class HostTransport implements LabTransport {
+  private readonly local = new LocalTransport();
+  constructor(private readonly ssh: LabTransport = new SshTransport()) {}
+  private pick(host: LabHost): LabTransport {
+    return host.local ? this.local : this.ssh;
+  }
+  exec(host: LabHost, argv: string[]): Promise<ExecResult> {
+    return this.pick(host).exec(host, argv);
+  }
+  get(host: LabHost, remote: string, local: string): Promise<void> {
+    return this.pick(host).get(host, remote, local);
+  }
+  put(host: LabHost, local: string, remote: string): Promise<void> {
+    return this.pick(host).put(host, local, remote);
+  }
+  async close(): Promise<void> {
+    await this.ssh.close();
+  }
+}

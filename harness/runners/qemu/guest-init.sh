@@ -21,6 +21,37 @@ while read -r m opt; do
   if insmod "/lib/modules/$m" 2>/tmp/insmod.err; then :; else say "insmod $m failed ($opt): $(cat /tmp/insmod.err)"; fi
 done </etc/migcompat/modules
 say "modules loaded up=$(cut -d' ' -f1 /proc/uptime)"
+# HiSilicon driver counters (hisi_sec2 keeps per-device request counts there)
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# which hisi_* modules are loaded, and each hisi_* PCI driver with the number of devices bound to it
+hisi_report() {
+  mods=$(awk '$1 ~ /^hisi_/ { printf "%s%s", s, $1; s = "," }' /proc/modules)
+  pci=
+  for d in /sys/bus/pci/drivers/hisi_*; do
+    [ -d "$d" ] || continue
+    n=0
+    for l in "$d"/????:??:??.?; do [ -e "$l" ] && n=$((n+1)); done
+    pci="$pci${pci:+,}${d##*/}:$n"
+  done
+  echo "HISI modules=${mods:--} pci=${pci:--}"
+}
+# the driver /proc/crypto ranks first for each workload algorithm (what AF_ALG gets), '|'-separated
+serving() {
+  awk -F': ' -v want="$ALGS" '
+    BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) ok[w[i]] = 1 }
+    /^name/ { name = $2 } /^driver/ { drv = $2 }
+    /^priority/ { if ((name in ok) && (!(name in p) || $2 + 0 > p[name])) { p[name] = $2 + 0; d[name] = drv } }
+    END { for (i = 1; i <= n; i++) printf "%s%s", (i > 1 ? "|" : ""), (w[i] in d ? d[w[i]] : "-") }' /proc/crypto
+}
+# requests the HiSilicon SEC devices have taken so far (sum over devices), '-' without one
+hw_count() {
+  t=0; f=
+  for c in /sys/kernel/debug/hisi_sec2/*/sec_dfx/send_cnt; do
+    [ -r "$c" ] || continue
+    f=1; t=$((t + $(cat "$c")))
+  done
+  [ -n "$f" ] && echo "$t" || echo -
+}
 OUT=
 i=0
 while [ $i -lt 100 ] && [ -z "$OUT" ]; do
@@ -33,6 +64,7 @@ done
 if [ -z "$OUT" ]; then say "no virtio port named $PORT: workload on the console"; OUT=/dev/console; fi
 say "workload -> $OUT size=$SIZE delay_ms=$DELAY_MS"
 exec 3>"$OUT"
+hisi_report >&3
 K=/etc/migcompat/key
 N=0
 while :; do
@@ -47,7 +79,7 @@ while :; do
   kcapi-enc -q -e -c 'gcm(aes)' --keyfd 4 --iv "$(printf %024x $N)" --aad "$GCM_AAD" --taglen 16 -i /tmp/pt -o /tmp/gcm 4<$K
   GCM=$(kcapi-dgst -c sha256 --hex </tmp/gcm)
   if cmp -s /tmp/pt /tmp/cbc.pt; then RT=ok; else RT=bad; fi
-  echo "ITER $N sha256=$S256 sha512=$S512 hmac=$HMAC cbc=$CBC gcm=$GCM rt=$RT up=$(cut -d' ' -f1 /proc/uptime)" >&3
+  echo "ITER $N sha256=$S256 sha512=$S512 hmac=$HMAC cbc=$CBC gcm=$GCM rt=$RT drv=$(serving) hw=$(hw_count) up=$(cut -d' ' -f1 /proc/uptime)" >&3
   if [ $N = 1 ]; then
     awk -F': ' -v want="$ALGS" '
       BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) ok[w[i]] = 1 }

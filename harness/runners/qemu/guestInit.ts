@@ -4,6 +4,9 @@
 // recomputes every value from the iteration number (workload.ts), so a line proves the kernel work
 // happened where the guest ran. After the first iteration it prints, once, which kernel driver serves
 // each algorithm (/proc/crypto): generic ones under TCG, hisi_sec_* on a HiSilicon VF in the lab.
+// Before the first iteration it reports the hisi_* modules loaded and the devices each hisi_* PCI
+// driver has bound (a HISI line); every iteration names the driver each algorithm went to (drv=) and
+// the request count of the HiSilicon SEC devices (hw=, from hisi_sec2's debugfs counters).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

@@ -9,7 +9,12 @@ import { InfraError } from './errors.ts';
 import type { MigrationInfo, StatusInfo } from './qmp.ts';
 import { QmpError } from './qmp.ts';
 import { QemuVm, socketPath, type VmHost, type VmStart } from './vm.ts';
-import { checkContinuity } from './workload.ts';
+import { checkContinuity, checkHisi } from './workload.ts';
+
+/** The HiSilicon driver checks that apply to a guest: what its image loads, and the VFs it boots with. */
+export function hisiExpectation(vm: QemuVm): { modules: string[]; vfs: number } {
+  return { modules: vm.spec.image.hisiModules, vfs: vm.spec.config.vfio.length };
+}
 
 export type Channel = 'unix' | 'tcp';
 
@@ -20,6 +25,8 @@ export interface HopOptions {
   /** workload iterations that must follow the hop on the side that should be running */
   proofIters: number;
   timeoutMs: number;
+  /** QEMU's downtime-limit (ms) on the source when set; the runner sets it for aarch64 under TCG (ArchProfile.tcgDowntimeLimitMs) */
+  downtimeLimitMs?: number;
 }
 
 export const DEFAULT_HOP: HopOptions = { channel: 'unix', maxBandwidth: 1 << 30, proofIters: 2, timeoutMs: 60_000 };
@@ -137,9 +144,9 @@ export async function liveHop(src: QemuVm, dstStart: VmStart, opts: HopOptions, 
     await dst.qmp.execute('migrate-incoming', { uri: ch.listen });
     uri = await ch.connect();
     await src.qmp.setCapabilities({ 'return-path': true });
-    await src.qmp.setParameters({ 'max-bandwidth': opts.maxBandwidth });
+    await src.qmp.setParameters({ 'max-bandwidth': opts.maxBandwidth, ...(opts.downtimeLimitMs !== undefined ? { 'downtime-limit': opts.downtimeLimitMs } : {}) });
     const before = src.lastIter();
-    push('src', 'note', { migrate: uri, lastIter: before });
+    push('src', 'note', { migrate: uri, lastIter: before, downtimeLimitMs: opts.downtimeLimitMs ?? null });
     const t0 = Date.now();
     try {
       await src.qmp.execute('migrate', { uri });
@@ -206,7 +213,9 @@ export async function liveHop(src: QemuVm, dstStart: VmStart, opts: HopOptions, 
     }
     const first = dst.workload().iters[0];
     result.dstFirstIter = first?.n ?? null;
-    result.checks.push(...checkContinuity([{ label: src.name, text: src.workloadText() }, { label: dst.name, text: dst.workloadText() }], src.spec.config.workload.size, null)
+    dst.hisi = src.hisi; // the same guest: its drivers and devices came along
+    const pair = [{ label: src.name, text: src.workloadText() }, { label: dst.name, text: dst.workloadText() }];
+    result.checks.push(...[...checkContinuity(pair, src.spec.config.workload.size, null), ...checkHisi(pair, src.hisi, hisiExpectation(src))]
       .map((c) => ({ ...c, detail: `${c.detail} (hop ${src.name} -> ${dst.name})` })));
     const boundaryOk = result.dstFirstIter === result.srcLastIter + 1;
     result.checks.push({ name: 'hop-boundary', ok: boundaryOk, detail: `source last ITER ${result.srcLastIter}, destination first ITER ${result.dstFirstIter}` });
@@ -262,7 +271,8 @@ async function judgeRefusal(src: QemuVm, dst: QemuVm, before: number, opts: HopO
   }
   result.srcLastIter = src.lastIter();
   result.checks.push({ name: 'workload-continues', ok: true, detail: `source went on from ITER ${before} to ${result.srcLastIter}` });
-  result.checks.push(...checkContinuity([{ label: src.name, text: src.workloadText() }], src.spec.config.workload.size, null));
+  const seg = [{ label: src.name, text: src.workloadText() }];
+  result.checks.push(...checkContinuity(seg, src.spec.config.workload.size, null), ...checkHisi(seg, src.hisi, hisiExpectation(src)));
   const failed = result.checks.filter((c) => !c.ok);
   result.outcome = failed.length ? 'broken' : 'refused';
   if (failed.length) result.reason = failed.map((c) => c.detail).join('; ');

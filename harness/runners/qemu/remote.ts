@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import type { LabHost } from '../lab/inventory.ts';
 import type { ExecResult, SshTransport } from '../lab/transport.ts';
+import { archProfile, DEFAULT_ARCH, type GuestArch } from './arch.ts';
 import type { QemuBuild } from './builds.ts';
 import { InfraError, MissingDependencyError } from './errors.ts';
 import type { GuestImage } from './image.ts';
@@ -45,9 +46,9 @@ export function envArgv(host: LabHost, argv: string[]): string[] {
   return env.length ? ['env', ...env, ...argv] : argv;
 }
 
-/** The QEMU command a host's inventory entry names. */
+/** The QEMU command a host's inventory entry names (default: qemu-system-<its arch>). */
 export function hostQemuArgv(host: LabHost): string[] {
-  return host.qemu ?? ['qemu-system-x86_64'];
+  return host.qemu ?? [archProfile(host.arch ?? DEFAULT_ARCH).qemuBinary.replace(/^.*\//, '')];
 }
 
 const liveRemote = new Map<string, { host: string; pid: number }>();
@@ -197,14 +198,14 @@ export class RemoteHost {
   }
 
   /** The host's QEMU as a build: `qemu/installed` takes whatever it runs, `qemu/x.y.z` must match. */
-  async qemuBuild(id: string): Promise<QemuBuild> {
+  async qemuBuild(id: string, arch: GuestArch = this.lab.arch ?? DEFAULT_ARCH): Promise<QemuBuild> {
     const argv = hostQemuArgv(this.lab);
     const r = await this.exec(envArgv(this.lab, [...argv, '--version']));
     const m = /version (\d+\.\d+\.\d+)/.exec(r.stdout);
     if (r.code !== 0 || !m) throw new MissingDependencyError(`${this.lab.name}: '${argv.join(' ')} --version' failed (exit ${r.code}): ${lastLine(r.stderr || r.stdout)}`);
     const version = m[1]!;
     if (id !== 'qemu/installed' && id !== `qemu/${version}`) throw new MissingDependencyError(`${this.lab.name} runs QEMU ${version}, not ${id} (a remote host offers its own QEMU only)`);
-    return { id: `qemu/${version}`, version, debVersion: `on ${this.lab.name}`, binary: argv[0]!, args: argv.slice(1), env: {}, installed: true };
+    return { id: `qemu/${version}`, version, debVersion: `on ${this.lab.name}`, arch, binary: argv[0]!, args: argv.slice(1), env: {}, installed: true };
   }
 
   /** Copy the guest image into `<workdir>/image/<key>/` unless it is there already (temp name, then mv). */

@@ -4,6 +4,7 @@
 //   qemu/7.2.22                    installed build, default VM (pc-q35-7.2, 256 MiB, qemu64, workload port)
 //   qemu/7.2.18                    the other archive build, unpacked (cross-version pairs)
 //   qemu/7.2.22+machine=pc-q35-6.2 another machine type          -> refused
+//   qemu/7.2.22+machine-version=6.2 the same, for either architecture (pc-q35-6.2 / virt-6.2)
 //   qemu/7.2.22+mem=512            another RAM size (MiB)        -> refused
 //   qemu/7.2.22+no-workload-port   destination missing a device  -> refused
 //   qemu/7.2.22+virtio-crypto      source holding an unmigratable device (blocker) -> refused
@@ -13,6 +14,8 @@
 // every side must; such hops go over TCP to the destination host's migration address.
 // Scenarios: single-hop; ping-pong (src -> dst -> src -> dst); retry-after-refusal (dst, then retryDst).
 // Transfer: 'tcp' migrates over loopback TCP, anything else over a unix socket.
+// Architecture: CaseSpec.arch (x86_64 q35, or aarch64 virt with the HiSilicon guest drivers); lab
+// hosts name theirs in the inventory (arch, accel), and every side of a case must agree.
 import { mkdirSync } from 'node:fs';
 import type { Inventory, LabHost } from '../lab/inventory.ts';
 import { ADDR_RE, readInventory } from '../lab/inventory.ts';
@@ -24,12 +27,13 @@ import { runDir } from '../../util/runDir.ts';
 import { UsageError } from '../../util/usage-error.ts';
 import type { CaseSpec, Runner, RunnerCapabilities } from '../types.ts';
 import { caseTitle } from '../types.ts';
+import { archProfile, DEFAULT_ARCH, type Accel, type GuestArch } from './arch.ts';
 import { resolveBuild, type QemuBuild } from './builds.ts';
 import { InfraError, MissingDependencyError } from './errors.ts';
 import { DEFAULT_HOP, liveHop, type HopOptions, type HopResult } from './hop.ts';
 import { ensureImage, type GuestImage } from './image.ts';
 import { RemoteHost } from './remote.ts';
-import { DEFAULT_VM, QemuVm, type VmConfig, type VmHost } from './vm.ts';
+import { DEFAULT_VM, defaultVm, QemuVm, type VmConfig, type VmHost } from './vm.ts';
 import { checkContinuity, servingDrivers } from './workload.ts';
 
 export interface SideSpec {
@@ -41,7 +45,7 @@ export interface SideSpec {
   hostVfs?: number;
 }
 
-/** Parse "qemu/7.2.22@hostB+machine=pc-q35-6.2+mem=512" into a build id, a host and a VM configuration. */
+/** Parse "qemu/7.2.22@hostB+machine=pc-q35-6.2+mem=512" into a build id, a host and a VM configuration (of base's architecture). */
 export function parseSideId(id: string, base: VmConfig = DEFAULT_VM): SideSpec {
   const [head, ...mods] = id.split('+');
   const hm = /^(qemu\/(?:installed|previous|\d+\.\d+\.\d+))(?:@([A-Za-z0-9][A-Za-z0-9_.-]*))?$/.exec(head ?? '');
@@ -52,6 +56,7 @@ export function parseSideId(id: string, base: VmConfig = DEFAULT_VM): SideSpec {
   for (const m of mods) {
     const [k, v] = m.split('=');
     if (k === 'machine' && v && /^[a-z0-9.-]+$/.test(v)) config.machine = v;
+    else if (k === 'machine-version' && v && /^\d+\.\d+$/.test(v)) config.machine = archProfile(config.arch).machineAt(v);
     else if (k === 'mem' && v && /^\d+$/.test(v)) config.memMiB = Number(v);
     else if (k === 'no-workload-port' && v === undefined) config.workloadPort = false;
     else if (k === 'virtio-crypto' && v === undefined) config.virtioCrypto = true;
@@ -60,7 +65,7 @@ export function parseSideId(id: string, base: VmConfig = DEFAULT_VM): SideSpec {
       if (bad !== undefined) throw new UsageError(`'+vfio=${v}' in '${id}': '${bad}' is not a PCI address like 0000:7a:01.1`);
       config.vfio = v.split(',');
     } else if (k === 'vfs' && (v === undefined || /^[1-9]\d*$/.test(v))) hostVfs = v === undefined ? 1 : Number(v);
-    else throw new UsageError(`unknown qemu modifier '+${m}' in '${id}' (machine=, mem=, no-workload-port, virtio-crypto, vfio=, vfs[=N])`);
+    else throw new UsageError(`unknown qemu modifier '+${m}' in '${id}' (machine=, machine-version=X.Y, mem=, no-workload-port, virtio-crypto, vfio=, vfs[=N])`);
   }
   if (hostVfs !== undefined && !hm[2]) throw new UsageError(`'+vfs' in '${id}' needs a lab host (qemu/<x.y.z>@host+vfs)`);
   return { build, config, ...(hm[2] ? { host: hm[2] } : {}), ...(hostVfs !== undefined ? { hostVfs } : {}) };
@@ -83,7 +88,7 @@ export function migrationAddress(host: LabHost): string {
 /** The host's QEMU; an unreachable host or a refused login is bad input for the case (one line, exit 2). */
 async function remoteBuild(r: RemoteHost, id: string): Promise<QemuBuild> {
   try {
-    return await r.qemuBuild(id);
+    return await r.qemuBuild(id, r.lab.arch ?? DEFAULT_ARCH);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new MissingDependencyError(`host ${r.lab.name}: SSH to ${r.lab.ssh.user}@${r.lab.ssh.host}:${r.lab.ssh.port} failed: ${(e as Error).message.split('\n')[0]}`);
@@ -99,9 +104,24 @@ export interface QemuCaseResult {
   attempts: number;
 }
 
+/**
+ * A case's architecture and accelerator: the lab hosts' (inventory arch/accel, all the same), else
+ * CaseSpec.arch, else x86_64 under TCG. A case whose arch contradicts its hosts' is bad input.
+ */
+export function caseMachine(spec: Pick<CaseSpec, 'arch' | 'src' | 'dst' | 'retryDst'>, hosts: LabHost[]): { arch: GuestArch; accel: Accel } {
+  const ids = [spec.src, spec.dst, spec.retryDst].filter(Boolean).join(', ');
+  if (hosts.length === 0) return { arch: spec.arch ?? DEFAULT_ARCH, accel: 'tcg' };
+  const arches = [...new Set(hosts.map((h) => h.arch ?? DEFAULT_ARCH))];
+  const accels = [...new Set(hosts.map((h) => h.accel ?? 'tcg'))];
+  if (arches.length > 1) throw new UsageError(`lab case ${ids}: the hosts run different architectures (${hosts.map((h) => `${h.name}: ${h.arch ?? DEFAULT_ARCH}`).join(', ')})`);
+  if (accels.length > 1) throw new UsageError(`lab case ${ids}: the hosts use different accelerators (${hosts.map((h) => `${h.name}: ${h.accel ?? 'tcg'}`).join(', ')}); the CPU models would differ`);
+  if (spec.arch && spec.arch !== arches[0]) throw new UsageError(`lab case ${ids} asks for ${spec.arch}, its hosts run ${arches[0]}`);
+  return { arch: arches[0]!, accel: accels[0]! };
+}
+
 export class QemuRunner implements Runner {
   readonly capabilities: RunnerCapabilities = { name: 'qemu', deterministic: false, workloads: ['kernel-crypto'] };
-  private image: GuestImage | null = null;
+  private images = new Map<GuestArch, GuestImage>();
   private builds = new Map<string, QemuBuild>();
   private inventory: Inventory | null | undefined;
   private ssh: SshTransport | null = null;
@@ -135,21 +155,43 @@ export class QemuRunner implements Runner {
   }
 
   private static buildKey(s: SideSpec): string {
-    return `${s.host ?? ''}|${s.build}`;
+    return `${s.host ?? ''}|${s.config.arch}|${s.build}`;
+  }
+
+  /** The case's architecture and accelerator (caseMachine), from its sides' hosts. */
+  private machineOf(spec: CaseSpec): { arch: GuestArch; accel: Accel } {
+    const hosts = [spec.src, spec.dst, ...(spec.retryDst ? [spec.retryDst] : [])].map((id) => parseSideId(id).host).filter((h): h is string => !!h);
+    return caseMachine(spec, [...new Set(hosts)].map((h) => this.labHost(h)));
+  }
+
+  private async imageFor(arch: GuestArch): Promise<GuestImage> {
+    let img = this.images.get(arch);
+    if (!img) {
+      img = await ensureImage({ arch });
+      this.images.set(arch, img);
+    }
+    return img;
   }
 
   async prepare(spec: CaseSpec): Promise<void> {
     if (spec.workload !== 'kernel-crypto') throw new UsageError(`the qemu runner runs the kernel-crypto workload only (case asks for ${spec.workload})`);
-    const sides = [spec.src, spec.dst, ...(spec.retryDst ? [spec.retryDst] : [])].map((id) => parseSideId(id));
-    const named = sides.filter((s) => s.host !== undefined).length;
-    if (named && named !== sides.length) throw new UsageError(`lab case: when one side names a host (@host) every side must (${[spec.src, spec.dst, spec.retryDst].filter(Boolean).join(', ')})`);
+    const ids = [spec.src, spec.dst, ...(spec.retryDst ? [spec.retryDst] : [])];
+    const named = ids.map((id) => parseSideId(id)).filter((s) => s.host !== undefined).length;
+    if (named && named !== ids.length) throw new UsageError(`lab case: when one side names a host (@host) every side must (${ids.join(', ')})`);
+    const { arch, accel } = this.machineOf(spec);
+    const sides = ids.map((id) => parseSideId(id, defaultVm(arch, accel)));
+    for (const [i, s] of sides.entries()) {
+      if (!archProfile(arch).machineFamily.test(s.config.machine)) {
+        throw new UsageError(`'${ids[i]}': ${s.config.machine} is not an ${arch} machine type (use +machine-version=X.Y, which fits either architecture)`);
+      }
+    }
     for (const s of sides) if (s.host) inventoryVfs(s, this.labHost(s.host)); // bad +vfs=N before anything starts
-    this.image ??= await ensureImage();
+    await this.imageFor(arch);
     for (const s of sides) {
       const key = QemuRunner.buildKey(s);
       if (this.builds.has(key)) continue;
       const h = s.host ? await this.vmHost(s.host) : undefined;
-      this.builds.set(key, h?.kind === 'ssh' ? await remoteBuild(h.remote, s.build) : await resolveBuild(s.build));
+      this.builds.set(key, h?.kind === 'ssh' ? await remoteBuild(h.remote, s.build) : await resolveBuild(s.build, arch));
     }
   }
 
@@ -190,9 +232,12 @@ export class QemuRunner implements Runner {
     const caseId = caseTitle(spec);
     const dir = join(this.opts.dir ?? join(runDir(), 'qemu'), `${caseId.replace(/[^A-Za-z0-9.-]+/g, '_')}-${process.pid}-${Date.now()}-a${n}`);
     mkdirSync(dir, { recursive: true });
-    const hopOpts: HopOptions = { ...DEFAULT_HOP, ...this.opts.hop, channel: spec.transfer === 'tcp' ? 'tcp' : 'unix' };
+    const { arch, accel } = this.machineOf(spec);
+    const tcgLimit = accel === 'tcg' ? archProfile(arch).tcgDowntimeLimitMs : null;
+    const hopOpts: HopOptions = { ...DEFAULT_HOP, ...(tcgLimit !== null ? { downtimeLimitMs: tcgLimit } : {}), ...this.opts.hop, channel: spec.transfer === 'tcp' ? 'tcp' : 'unix' };
+    const image = await this.imageFor(arch);
     const side = async (id: string) => {
-      const s = parseSideId(id);
+      const s = parseSideId(id, defaultVm(arch, accel));
       const host = s.host ? await this.vmHost(s.host) : undefined;
       const config = s.host ? { ...s.config, vfio: inventoryVfs(s, this.labHost(s.host)) } : s.config;
       return { ...s, config, host, build: this.builds.get(QemuRunner.buildKey(s))! };
@@ -209,16 +254,16 @@ export class QemuRunner implements Runner {
     let bootMs = 0;
     let drivers: Record<string, string> = {};
     try {
-      let cur = await QemuVm.start({ name: 'vm0', dir, build: src.build, image: this.image!, config: src.config, host: src.host });
+      let cur = await QemuVm.start({ name: 'vm0', dir, build: src.build, image, config: src.config, host: src.host });
       vms.push(cur);
-      push('src', 'note', { started: 'vm0', host: cur.hostName, build: src.build.id, pid: cur.proc.pid, vfio: src.config.vfio.join(',') || null });
-      await cur.waitIter(1, 90_000);
+      push('src', 'note', { started: 'vm0', host: cur.hostName, arch, accel, build: src.build.id, pid: cur.proc.pid, vfio: src.config.vfio.join(',') || null });
+      await cur.waitIter(1, 120_000);
       bootMs = Date.now() - t0;
       push('guest', 'event', { firstIteration: bootMs });
       // the plan of hops: [target side, expected to be the final destination]
       const plan = spec.scenario === 'ping-pong' ? [dst, src, dst] : spec.scenario === 'retry-after-refusal' && spec.retryDst ? [dst, await side(spec.retryDst)] : [dst];
       for (const [i, target] of plan.entries()) {
-        const { result, dst: next } = await liveHop(cur, { name: `vm${i + 1}`, dir, build: target.build, image: this.image!, config: { ...target.config, workload: src.config.workload }, host: target.host }, hopOpts, push);
+        const { result, dst: next } = await liveHop(cur, { name: `vm${i + 1}`, dir, build: target.build, image, config: { ...target.config, workload: src.config.workload }, host: target.host }, hopOpts, push);
         hops.push(result);
         ev.destination = { accepted: result.outcome === 'migrated' || (result.outcome === 'broken' && result.migration?.status === 'completed'), errno: null, stage: result.migration?.status === 'completed' ? 'qemu-load' : result.blockedReasons.length ? 'migration-blocker' : 'qemu-load', reason: result.reason };
         if (result.outcome === 'error') throw new InfraError(result.reason);
@@ -242,6 +287,8 @@ export class QemuRunner implements Runner {
       ev.checks.push(...checkContinuity(segments, src.config.workload.size, 1));
       drivers = servingDrivers(vms[0]!.workload().algs);
       push('guest', 'note', { drivers: Object.entries(drivers).map(([k, v]) => `${k}=${v}`).join(' ') });
+      const hisi = vms[0]!.hisi;
+      if (hisi) push('guest', 'note', { hisiModules: hisi.modules.join(',') || null, hisiPci: Object.entries(hisi.pci).map(([d, n]) => `${d}:${n}`).join(',') || null });
       for (const h of hops) {
         push('harness', 'note', { hop: h.outcome, totalTimeMs: h.figures.totalTimeMs, downtimeMs: h.figures.downtimeMs, transferredBytes: h.figures.transferredBytes });
       }

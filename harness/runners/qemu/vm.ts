@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { archProfile, type Accel, type GuestArch } from './arch.ts';
 import type { QemuBuild } from './builds.ts';
 import { InfraError } from './errors.ts';
 import type { GuestImage } from './image.ts';
@@ -12,9 +13,13 @@ import { startTracked, type ProcHandle } from './procs.ts';
 import type { RemoteHost, RemoteMirror } from './remote.ts';
 import { QmpClient } from './qmp.ts';
 import { WORKLOAD_PORT } from './guestInit.ts';
-import { DEFAULT_WORKLOAD, parseWorkload, type WorkloadLog, type WorkloadParams } from './workload.ts';
+import { DEFAULT_WORKLOAD, parseWorkload, type HisiReport, type WorkloadLog, type WorkloadParams } from './workload.ts';
 
 export interface VmConfig {
+  /** guest architecture (the build must emulate it) */
+  arch: GuestArch;
+  /** tcg everywhere but on lab hosts whose inventory says kvm (KVM hangs guests on the harness machines) */
+  accel: Accel;
   /** versioned machine type: both ends must agree (the alias "q35" moves with the QEMU version) */
   machine: string;
   memMiB: number;
@@ -29,9 +34,13 @@ export interface VmConfig {
   workload: WorkloadParams;
 }
 
-export const DEFAULT_VM: VmConfig = {
-  machine: 'pc-q35-7.2', memMiB: 256, cpu: 'qemu64', workloadPort: true, virtioCrypto: false, vfio: [], workload: DEFAULT_WORKLOAD,
-};
+/** The VM of an architecture: release line 7.2's machine type, the accelerator's CPU model, 256 MiB, one workload port. */
+export function defaultVm(arch: GuestArch = 'x86_64', accel: Accel = 'tcg'): VmConfig {
+  const p = archProfile(arch);
+  return { arch, accel, machine: p.machineAt('7.2'), memMiB: 256, cpu: p.cpu[accel], workloadPort: true, virtioCrypto: false, vfio: [], workload: DEFAULT_WORKLOAD };
+}
+
+export const DEFAULT_VM: VmConfig = defaultVm('x86_64');
 
 /** Where a VM runs: the harness machine, or a lab host over SSH. `address` is where its migration listener is reached. */
 export type VmHost =
@@ -78,15 +87,18 @@ export function localPaths(s: VmStart): VmPaths {
 
 export function qemuArgs(s: VmStart, at: VmPaths = localPaths(s)): string[] {
   const c = s.config;
+  const p = archProfile(c.arch);
   const f = at.file;
   const args = [
     ...s.build.args,
     '-name', s.name,
-    '-machine', c.machine, '-accel', 'tcg', // KVM opens on these hosts but hangs guests
+    '-machine', [c.machine, ...p.machineProps].join(','),
+    // tcg unless a lab host's inventory says kvm: KVM opens on the harness machines but hangs guests
+    '-accel', c.accel,
     '-cpu', c.cpu, '-smp', '1', '-m', `${c.memMiB}M`,
     '-nodefaults', '-display', 'none', '-no-reboot', '-no-user-config',
     '-kernel', at.kernel, '-initrd', at.initrd,
-    '-append', `console=ttyS0 panic=1 quiet mc.delay=${c.workload.delayMs} mc.size=${c.workload.size}`,
+    '-append', `console=${p.console} panic=1 quiet mc.delay=${c.workload.delayMs} mc.size=${c.workload.size}`,
     '-chardev', `file,id=con0,path=${f('console.log')}`, '-serial', 'chardev:con0',
     '-qmp', `unix:${at.qmp},server=on,wait=off`,
   ];
@@ -106,7 +118,8 @@ export function qemuArgs(s: VmStart, at: VmPaths = localPaths(s)): string[] {
   return args;
 }
 
-const OOPS = /(BUG: |Oops|general protection fault|Kernel panic|kernel BUG at|list_add corruption|RIP: 0010:)/;
+// x86 and arm64 wordings (arm64: "Unable to handle kernel …", "Internal error: Oops …")
+const OOPS = /(BUG: |Oops|general protection fault|Kernel panic|kernel BUG at|list_add corruption|RIP: 0010:|Unable to handle kernel|Internal error:)/;
 
 /** The first kernel oops line of a console log, or null. */
 export function findOops(console: string): string | null {
@@ -119,6 +132,8 @@ export class QemuVm {
   proc!: ProcHandle;
   args: string[] = [];
   readonly startedAt = Date.now();
+  /** the guest's HISI line, read at boot on the first VM and handed on to each VM the guest migrates to */
+  hisi: HisiReport | null = null;
   private mirrors: RemoteMirror[] = [];
 
   private constructor(readonly spec: VmStart) {}
@@ -137,6 +152,8 @@ export class QemuVm {
   }
 
   static async start(spec: VmStart): Promise<QemuVm> {
+    if (spec.build.arch !== spec.config.arch) throw new InfraError(`${spec.name}: ${spec.build.id} runs ${spec.build.arch} guests, the VM is ${spec.config.arch}`);
+    if (spec.image.arch !== spec.config.arch) throw new InfraError(`${spec.name}: the guest image is ${spec.image.arch}, the VM is ${spec.config.arch}`);
     mkdirSync(spec.dir, { recursive: true });
     const vm = new QemuVm(spec);
     if (spec.host?.kind === 'ssh') {
@@ -203,7 +220,10 @@ export class QemuVm {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const last = this.lastIter();
-      if (last >= n) return last;
+      if (last >= n) {
+        this.hisi ??= this.workload().hisi;
+        return last;
+      }
       const oops = this.oops();
       if (oops) throw new InfraError(`${this.name}: guest oops: ${oops}`);
       if (!this.alive()) throw new InfraError(`${this.name}: QEMU exited (${this.proc.stderr().trim().split('\n').pop() ?? ''})`);

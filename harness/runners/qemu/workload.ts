@@ -38,9 +38,16 @@ export interface AlgLine {
   module: string;
 }
 
+/** The guest's HISI line: hisi_* modules loaded, and each hisi_* PCI driver with the devices bound to it. */
+export interface HisiReport {
+  modules: string[];
+  pci: Record<string, number>;
+}
+
 export interface WorkloadLog {
   iters: IterLine[];
   algs: AlgLine[];
+  hisi: HisiReport | null;
   /** lines that are neither (a torn or garbled line shows up here) */
   other: string[];
   /** the text after the last newline: a line being written, or torn */
@@ -50,7 +57,7 @@ export interface WorkloadLog {
 export function parseWorkload(text: string): WorkloadLog {
   const lines = text.split('\n');
   const partial = lines.pop() ?? '';
-  const log: WorkloadLog = { iters: [], algs: [], other: [], partial };
+  const log: WorkloadLog = { iters: [], algs: [], hisi: null, other: [], partial };
   for (const raw of lines) {
     const l = raw.replace(/\r$/, '');
     const it = /^ITER (\d+) (.*)$/.exec(l);
@@ -66,6 +73,15 @@ export function parseWorkload(text: string): WorkloadLog {
     const alg = /^ALG (\S+) driver=(\S*) prio=(\d+) module=(\S*)$/.exec(l);
     if (alg) {
       log.algs.push({ name: alg[1]!, driver: alg[2]!, priority: Number(alg[3]), module: alg[4]! });
+      continue;
+    }
+    const hisi = /^HISI modules=(\S+) pci=(\S+)$/.exec(l);
+    if (hisi) {
+      const list = (v: string) => (v === '-' ? [] : v.split(','));
+      log.hisi = {
+        modules: list(hisi[1]!),
+        pci: Object.fromEntries(list(hisi[2]!).map((e) => e.split(':')).map(([d, n]) => [d!, Number(n)])),
+      };
       continue;
     }
     if (l.length) log.other.push(l);
@@ -143,6 +159,88 @@ export function checkContinuity(segments: { label: string; text: string }[], siz
     name: 'workload-results',
     ok: bad.length === 0 && total > 0,
     detail: bad.length ? bad.slice(0, 3).join('; ') : `${total} iterations match node:crypto`,
+  });
+  return checks;
+}
+
+/** The driver that served each workload algorithm in this iteration (its drv= field), by algorithm name. */
+export function iterDrivers(it: IterLine): Record<string, string> {
+  const v = it.values.drv;
+  if (!v) return {};
+  const ds = v.split('|');
+  return Object.fromEntries(WORKLOAD_ALGS.map((a, i) => [a, ds[i] ?? '-']));
+}
+
+/** PCI drivers of the HiSilicon guest modules (a VF of each kind binds to one of them). */
+export const HISI_PCI_DRIVERS = ['hisi_sec2', 'hisi_hpre', 'hisi_zip'];
+/**
+ * Workload algorithms hisi_sec2 registers (its skcipher and AEAD tables hold cbc(aes) and gcm(aes);
+ * it has no hashes): with a SEC VF bound, these must be served by hisi_sec_* drivers.
+ */
+export const HISI_SEC_ALGS = ['cbc(aes)', 'gcm(aes)'];
+
+export interface HisiExpectation {
+  /** HiSilicon modules the image loads (none: no check) */
+  modules: string[];
+  /** VFs passed through to the guest */
+  vfs: number;
+}
+
+const describePci = (r: HisiReport) => Object.entries(r.pci).map(([d, n]) => `${d}:${n}`).join(', ') || 'none';
+
+/**
+ * The HiSilicon drivers in the guest. `hisi-drivers`: the modules loaded and registered their PCI
+ * drivers, and every VF passed through is bound to one of them. `hisi-served` (a SEC VF bound): every
+ * iteration, before and after each hop, went to hisi_sec_* for cbc(aes) and gcm(aes), and the SEC
+ * request counter grew; a generic driver answering means the VF silently stopped being used.
+ */
+export function checkHisi(segments: { label: string; text: string }[], report: HisiReport | null, want: HisiExpectation): CheckResult[] {
+  if (want.modules.length === 0) return [];
+  const checks: CheckResult[] = [];
+  if (!report) return [{ name: 'hisi-drivers', ok: false, detail: 'the guest printed no HISI line (modules and PCI drivers unknown)' }];
+  const missing = want.modules.filter((m) => !report.modules.includes(m));
+  const pciWanted = HISI_PCI_DRIVERS.filter((d) => want.modules.includes(d));
+  const unregistered = pciWanted.filter((d) => !(d in report.pci));
+  const bound = pciWanted.reduce((a, d) => a + (report.pci[d] ?? 0), 0);
+  const problems: string[] = [];
+  if (missing.length) problems.push(`not loaded: ${missing.join(', ')}`);
+  if (unregistered.length) problems.push(`PCI drivers not registered: ${unregistered.join(', ')}`);
+  if (want.vfs > bound) problems.push(`${want.vfs} VF(s) passed through, the HiSilicon drivers bound ${bound}`);
+  const state = `${report.modules.join(', ')} loaded; PCI drivers ${describePci(report)}`;
+  checks.push({
+    name: 'hisi-drivers',
+    ok: problems.length === 0,
+    detail: problems.length ? `${problems.join('; ')} (${state})`
+      : want.vfs === 0 ? `no VF present: ${state} (registered, bound to no device)` : `${state}`,
+  });
+  const sec = report.pci.hisi_sec2 ?? 0;
+  if (want.vfs === 0) return checks;
+  if (sec === 0) {
+    checks.push({ name: 'hisi-served', ok: true, detail: `no SEC VF bound (${describePci(report)}): the workload's algorithms have no HiSilicon engine on HPRE/ZIP VFs` });
+    return checks;
+  }
+  const bad: string[] = [];
+  let prev: { label: string; n: number; hw: number } | null = null;
+  let total = 0;
+  for (const seg of segments) {
+    for (const it of parseWorkload(seg.text).iters) {
+      total++;
+      const d = iterDrivers(it);
+      for (const a of HISI_SEC_ALGS) {
+        if (!d[a]?.startsWith('hisi_sec_')) bad.push(`${seg.label} ITER ${it.n}: ${a} answered by ${d[a] ?? '(not reported)'}, not hisi_sec2: the VF silently stopped being used`);
+      }
+      const hw = Number(it.values.hw);
+      if (!Number.isFinite(hw)) bad.push(`${seg.label} ITER ${it.n}: no SEC request counter (hw=${it.values.hw ?? ''})`);
+      else {
+        if (prev && hw <= prev.hw) bad.push(`${seg.label} ITER ${it.n}: SEC request counter ${hw} did not grow since ${prev.label} ITER ${prev.n} (${prev.hw})`);
+        prev = { label: seg.label, n: it.n, hw };
+      }
+    }
+  }
+  checks.push({
+    name: 'hisi-served',
+    ok: bad.length === 0 && total > 0,
+    detail: bad.length ? bad.slice(0, 3).join('; ') : total ? `${total} iterations served by hisi_sec2 (${HISI_SEC_ALGS.join(', ')}), SEC request counter growing` : 'no iterations',
   });
   return checks;
 }
