@@ -95,8 +95,10 @@ test('every YAML example in the README and docs names its schema and passes it (
   const seen = new Set<SchemaKind>();
   for (const d of docs) {
     const md = readFileSync(join(ROOT, d), 'utf8');
-    for (const block of md.matchAll(/```yaml\n([\s\S]*?)```/g)) {
-      const text = block[1];
+    // an example inside a list item is indented like its fence
+    for (const block of md.matchAll(/^( *)```yaml\n([\s\S]*?)^ *```/gm)) {
+      const indent = block[1]!.length;
+      const text = block[2]!.split('\n').map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length))).join('\n');
       const m = SCHEMA_LINE.exec(text);
       expect(m, `${d}: a yaml example must start with its $schema line:\n${text}`).not.toBeNull();
       // examples are written for a file at the top of a checkout

@@ -4,7 +4,7 @@ import { test, expect } from '@playwright/test';
 import { gunzipSync } from 'node:zlib';
 import { cpioNewcGz, readCpioNewc } from '../../harness/runners/qemu/cpio.ts';
 import { readFileSync } from 'node:fs';
-import { checkContinuity, checkHisi, expectedValues, iterDrivers, parseWorkload, verifyIter } from '../../harness/runners/qemu/workload.ts';
+import { checkContinuity, checkHisi, expectedValues, iterDrivers, joinSegments, parseWorkload, verifyIter } from '../../harness/runners/qemu/workload.ts';
 import { caseMachine, inventoryVfs, migrationAddress, parseSideId, QemuRunner } from '../../harness/runners/qemu/runner.ts';
 import { livePids } from '../../harness/runners/qemu/procs.ts';
 import { DEFAULT_DEVICE } from '../../harness/device/mmio.ts';
@@ -45,6 +45,17 @@ test('workload lines: right values pass, a wrong digest, a gap and a repeat are 
   expect(rep.find((c) => c.name === 'workload-continuity')!.detail).toContain('ITER 2 after a ITER 2');
   const torn = parseWorkload(line(1) + 'ITER 2 sha2');
   expect(torn.partial).toBe('ITER 2 sha2');
+});
+
+test('a line the hop cut in two counts once, on the destination; a lost tail is still caught', () => {
+  const l2 = line(2);
+  const cut = [{ label: 'a', text: line(1) + l2.slice(0, 20) }, { label: 'b', text: l2.slice(20) + line(3) }];
+  expect(joinSegments(cut).map((s) => parseWorkload(s.text).iters.map((i) => i.n))).toEqual([[1], [2, 3]]);
+  const checks = checkContinuity(cut, SIZE);
+  expect(checks.map((c) => [c.name, c.ok])).toEqual([['workload-continuity', true], ['workload-results', true]]);
+  // the destination lost the rest of ITER 2: a corrupt line, not a silent pass
+  const lost = checkContinuity([cut[0]!, { label: 'b', text: line(3) }], SIZE);
+  expect(lost.every((c) => c.ok)).toBe(false);
 });
 
 test('side ids carry the refusal scenarios as modifiers; bad ones are usage errors', () => {
@@ -235,7 +246,7 @@ hosts:
   expect(bad('accel: hvf')).toThrow(/accel: expected tcg or kvm/);
   expect(bad('sysfs: relative/sys')).toThrow(/sysfs: expected an absolute path/);
   expect(bad('commands: { insmod: "sudo insmod" }')).toThrow(/commands\.insmod: expected an argument array/);
-  expect(bad('commands: { reboot: [reboot] }')).toThrow(/commands\.reboot: not one of insmod, rmmod, modprobe, write/);
+  expect(bad('commands: { reboot: [reboot] }')).toThrow(/commands\.reboot: unknown key \(expected one of insmod, rmmod, modprobe, write\)/);
 });
 
 const hisiLine = (mods: string, pci: string) => `HISI modules=${mods} pci=${pci}\n`;

@@ -182,8 +182,8 @@ test('arch: qemu matrices name guest architectures; rules and excludes match on 
       return (e as Error).message;
     }
   };
-  expect(err(q('arch: [riscv64]'))).toBe("q.yaml: arch[0]: expected a guest architecture (x86_64, aarch64), got 'riscv64'");
-  expect(err(q('exclude: [{ arch: ppc }]'))).toBe("q.yaml: exclude[0].arch: expected a guest architecture (x86_64, aarch64), got 'ppc'");
+  expect(err(q('arch: [riscv64]'))).toBe("q.yaml: arch[0]: expected a guest architecture (x86_64, aarch64), got \"riscv64\"");
+  expect(err(q('exclude: [{ arch: ppc }]'))).toBe("q.yaml: exclude[0].arch: expected a guest architecture (x86_64, aarch64) or all, got \"ppc\"");
   expect(err('src: [x/old]\narch: [aarch64]', facts)).toMatch(/^q\.yaml: arch: expected no arch key \(only the qemu runner/);
 });
 

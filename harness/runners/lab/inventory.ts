@@ -47,6 +47,8 @@ export interface Inventory {
   corpus?: string;
 }
 
+const DEBIAN_ARCH: Record<string, GuestArch> = { arm64: 'aarch64', amd64: 'x86_64' };
+
 /** a host name or an IPv4/IPv6 address: it ends up inside a QEMU URI (the schema's migrationAddress pattern) */
 export const ADDR_RE = /^[A-Za-z0-9][A-Za-z0-9.:-]*$/;
 
@@ -77,9 +79,10 @@ function inventoryOf(d: { hosts: HostDoc[]; corpus?: string }, source: string): 
   const hosts = d.hosts.map((h, i): LabHost => {
     if (seen.has(h.name)) throw new UsageError(`${source}: hosts[${i}].name: duplicate host '${h.name}'`);
     seen.add(h.name);
+    const { arch, ...rest } = h;
     const ssh = h.ssh ?? {};
     return {
-      ...h,
+      ...rest,
       name: h.name,
       ssh: {
         host: ssh.host ?? 'localhost', user: ssh.user ?? 'root', port: ssh.port ?? 22, key: ssh.key,
@@ -88,7 +91,7 @@ function inventoryOf(d: { hosts: HostDoc[]; corpus?: string }, source: string): 
       migcompat: h.migcompat ?? ['migcompat'],
       workdir: h.workdir ?? '/var/tmp/migcompat',
       env: h.env ?? {},
-      ...(h.arch ? { arch: h.arch === 'arm64' ? 'aarch64' : h.arch === 'amd64' ? 'x86_64' : h.arch } : {}),
+      ...(arch ? { arch: DEBIAN_ARCH[arch] ?? (arch as GuestArch) } : {}),
     };
   });
   return { hosts, corpus: d.corpus };

@@ -9,7 +9,7 @@ import { InfraError } from './errors.ts';
 import type { MigrationInfo, StatusInfo } from './qmp.ts';
 import { QmpError } from './qmp.ts';
 import { QemuVm, socketPath, type VmHost, type VmStart } from './vm.ts';
-import { checkContinuity, checkHisi } from './workload.ts';
+import { checkContinuity, checkHisi, joinSegments, parseWorkload } from './workload.ts';
 
 /** The HiSilicon driver checks that apply to a guest: what its image loads, and the VFs it boots with. */
 export function hisiExpectation(vm: QemuVm): { modules: string[]; vfs: number } {
@@ -173,9 +173,15 @@ export async function liveHop(src: QemuVm, dstStart: VmStart, opts: HopOptions, 
     }
     // completed on the source: the destination must run the guest, and the workload must go on there
     await src.sync(); // a remote source's workload file, complete before its last ITER is read
-    const srcSt = await safeStatus(src);
-    result.srcStatus = srcSt?.status ?? null;
     const deadline = Date.now() + 15_000;
+    // QEMU reports completed before the source leaves finish-migrate for postmigrate
+    let srcSt: StatusInfo | null = null;
+    while (Date.now() < deadline) {
+      srcSt = await safeStatus(src);
+      if (srcSt?.status !== 'finish-migrate') break;
+      await sleep(50);
+    }
+    result.srcStatus = srcSt?.status ?? null;
     let dstSt: StatusInfo | null = null;
     while (Date.now() < deadline) {
       dstSt = await safeStatus(dst);
@@ -211,10 +217,10 @@ export async function liveHop(src: QemuVm, dstStart: VmStart, opts: HopOptions, 
       result.checks.push({ name: 'workload-continues', ok: false, detail: result.reason });
       return { result, dst: null };
     }
-    const first = dst.workload().iters[0];
-    result.dstFirstIter = first?.n ?? null;
     dst.hisi = src.hisi; // the same guest: its drivers and devices came along
     const pair = [{ label: src.name, text: src.workloadText() }, { label: dst.name, text: dst.workloadText() }];
+    // a line cut by the hop counts on the destination, where it was completed
+    result.dstFirstIter = parseWorkload(joinSegments(pair)[1]!.text).iters[0]?.n ?? null;
     result.checks.push(...[...checkContinuity(pair, src.spec.config.workload.size, null), ...checkHisi(pair, src.hisi, hisiExpectation(src))]
       .map((c) => ({ ...c, detail: `${c.detail} (hop ${src.name} -> ${dst.name})` })));
     const boundaryOk = result.dstFirstIter === result.srcLastIter + 1;

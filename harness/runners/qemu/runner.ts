@@ -278,10 +278,14 @@ export class QemuRunner implements Runner {
       const last = hops[hops.length - 1]!;
       const st = cur.alive() ? await cur.qmp.queryStatus().catch(() => null) : null;
       const onDst = last.outcome === 'migrated';
-      ev.guestOn = st?.running ? (onDst ? 'dst' : 'src') : 'none';
-      ev.srcFinalState = onDst ? (last.srcStatus ?? null) : st?.running ? 'RUNNING' : (st?.status ?? 'exited');
-      ev.dstFinalState = onDst ? (st?.running ? 'RUNNING' : (st?.status ?? 'exited')) : (last.dstStatus ?? 'exited');
-      for (const h of hops) ev.checks.push(...h.checks.filter((c) => !(c.name === 'workload-continuity' || c.name === 'workload-results')));
+      // a hop the destination took and then failed a check on: the guest ran there when it was judged
+      // (the harness ended that VM), so the verdict names the failed check, not a lost guest
+      const tookOver = !onDst && last.migration?.status === 'completed' && last.dstStatus === 'running';
+      ev.guestOn = st?.running ? (onDst ? 'dst' : 'src') : tookOver ? 'dst' : 'none';
+      ev.srcFinalState = onDst || tookOver ? (last.srcStatus ?? null) : st?.running ? 'RUNNING' : (st?.status ?? 'exited');
+      ev.dstFinalState = onDst ? (st?.running ? 'RUNNING' : (st?.status ?? 'exited')) : tookOver ? 'RUNNING' : (last.dstStatus ?? 'exited');
+      // the continuity of kept hops is checked over all segments below; a failed hop's own checks stay
+      for (const h of hops) ev.checks.push(...h.checks.filter((c) => h.outcome !== 'migrated' || !(c.name === 'workload-continuity' || c.name === 'workload-results')));
       await cur.sync();
       segments.push({ label: cur.name, text: cur.workloadText() });
       ev.checks.push(...checkContinuity(segments, src.config.workload.size, 1));

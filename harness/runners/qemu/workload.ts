@@ -132,7 +132,24 @@ export function verifyIter(line: IterLine, size: number): string | null {
  * goes on with nothing lost or repeated, and every value is right. firstExpected: the number the
  * first line must carry (null when the first segment starts after an earlier hop).
  */
+/**
+ * The guest's output is one stream cut at each hop: a line the guest was writing when the source
+ * stopped ends on the destination. Each segment's unfinished last line moves to the next segment,
+ * so the line counts where it was completed.
+ */
+export function joinSegments(segments: { label: string; text: string }[]): { label: string; text: string }[] {
+  let carry = '';
+  return segments.map((seg, i) => {
+    const text = carry + seg.text;
+    if (i === segments.length - 1) return { label: seg.label, text };
+    const cut = text.lastIndexOf('\n') + 1;
+    carry = text.slice(cut);
+    return { label: seg.label, text: text.slice(0, cut) };
+  });
+}
+
 export function checkContinuity(segments: { label: string; text: string }[], size: number, firstExpected: number | null = 1): CheckResult[] {
+  segments = joinSegments(segments);
   const checks: CheckResult[] = [];
   let prev: { label: string; n: number } | null = null;
   let total = 0;
@@ -222,7 +239,7 @@ export function checkHisi(segments: { label: string; text: string }[], report: H
   const bad: string[] = [];
   let prev: { label: string; n: number; hw: number } | null = null;
   let total = 0;
-  for (const seg of segments) {
+  for (const seg of joinSegments(segments)) {
     for (const it of parseWorkload(seg.text).iters) {
       total++;
       const d = iterDrivers(it);
