@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   try {
     const subject = await subjectFor(req);
     run = startSubject(subject, { onExec: (cmd, i) => say('exec', { i, cmd }), onStep: (step, i) => say('step', { i, step }), hungBefore: req.hungBefore });
-    say('subject', { title: subject.title, flags: run.flags, reprobes: subject.reprobes });
+    say('subject', { title: subject.title, flags: run.flags, reprobes: subject.reprobes, driver: subject.driver ?? null });
   } catch (e) {
     say('fatal', { usage: e instanceof UsageError, message: (e as Error).message });
     process.exitCode = 2;

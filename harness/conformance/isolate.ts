@@ -29,6 +29,8 @@ export function callLimitMs(explicit?: number): number {
 export interface ChildRunResult {
   title: string;
   flags: number | null;
+  /** the kernel driver bound to the device, as the child read it from sysfs */
+  driver?: string;
   results: ClauseResult[];
   error?: string;
 }
@@ -36,6 +38,7 @@ export interface ChildRunResult {
 interface Attempt {
   title: string | null;
   flags: number | null;
+  driver: string | null;
   results: ClauseResult[];
   /** the clause in progress when the child ended, with the steps of its current scenario */
   current: { clause: string; steps: Step[]; pending: Cmd | null } | null;
@@ -46,7 +49,7 @@ interface Attempt {
 function attempt(req: ChildRequest, callMs: number): Promise<Attempt> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const a: Attempt = { title: null, flags: null, results: [], current: null, sequence: null, end: { timedOut: false, signal: null, code: null, stderr: '', fatal: null } };
+    const a: Attempt = { title: null, flags: null, driver: null, results: [], current: null, sequence: null, end: { timedOut: false, signal: null, code: null, stderr: '', fatal: null } };
     let timer: NodeJS.Timeout | null = null;
     const arm = (ms: number) => {
       if (timer) clearTimeout(timer);
@@ -63,9 +66,10 @@ function attempt(req: ChildRequest, callMs: number): Promise<Attempt> {
       const body = sp < 0 ? '' : line.slice(sp + 1);
       switch (tag) {
         case '@subject': {
-          const v = JSON.parse(body) as { title: string; flags: number | null };
+          const v = JSON.parse(body) as { title: string; flags: number | null; driver?: string | null };
           a.title = v.title;
           a.flags = v.flags;
+          a.driver = v.driver ?? null;
           break;
         }
         case '@clause':
@@ -151,6 +155,7 @@ export async function runSubjectInChild(spec: Extract<SubjectSpec, { where: 'chi
     }
     if (a.title !== null) out.title = a.title;
     if (a.flags !== null) out.flags = a.flags;
+    if (a.driver !== null) out.driver = a.driver;
     out.results.push(...a.results);
     rest = rest.slice(a.results.length);
     if (!rest.length) break;

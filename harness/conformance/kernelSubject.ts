@@ -109,6 +109,7 @@ export async function kernelSubject(id: string, peerIds: readonly string[]): Pro
   const flags = first.dev.migrationFlags();
   first.close();
   void flags;
+  const driver = sys.readDevice(sys.normalizeDeviceId(id), root).driver;
   const peers: Peer[] = peerIds.map((p) => ({ name: `device ${p}`, fresh: () => open(p) }));
   return {
     id,
@@ -117,5 +118,6 @@ export async function kernelSubject(id: string, peerIds: readonly string[]): Pro
     reprobes: reprobe !== null,
     fresh: () => open(id),
     peers: () => peers,
+    ...(driver ? { driver } : {}),
   };
 }

@@ -14,7 +14,13 @@ export const DEFAULT_KNOWN = resolve(CONFORMANCE_DIR, 'known.yaml');
 export interface KnownViolation {
   id: string;
   clauses: string[];
+  /** revision ids it holds for (models, ktree: builds) */
   revisions: string[];
+  /**
+   * kernel drivers it holds for, on whatever device they are bound to: a real device's column is
+   * named by its address, so a driver's own defect is declared by the driver's name (mtty)
+   */
+  drivers: string[];
   /** what the clause shows: violated (✗) or hang (⧖) */
   verdict: 'violated' | 'hang';
   description: string;
@@ -36,7 +42,7 @@ export function isUpstreamReference(ref: string): boolean {
  * repeated ids, clause ids the contract has, and the reference as an upstream citation.
  */
 export function loadKnown(file = DEFAULT_KNOWN, clauseIds?: ReadonlySet<string>): KnownViolation[] {
-  const { known } = readYaml('conformance-known', file) as { known: KnownViolation[] };
+  const { known } = readYaml('conformance-known', file) as { known: (Omit<KnownViolation, 'revisions' | 'drivers'> & { revisions?: string[]; drivers?: string[] })[] };
   const ids = new Set<string>();
   return known.map((k, i) => {
     const at = `${file}: known[${i}]`;
@@ -47,13 +53,13 @@ export function loadKnown(file = DEFAULT_KNOWN, clauseIds?: ReadonlySet<string>)
       if (unknown.length) throw new UsageError(`${at}.clauses: unknown clause ${unknown.join(', ')}`);
     }
     if (!isUpstreamReference(k.reference)) throw new UsageError(`${at}.reference: expected 'commit <12-40 hex> (vX.Y)' or 'lore <message-id>', got ${JSON.stringify(k.reference)}`);
-    return { ...k, description: k.description.trim() };
+    return { ...k, revisions: k.revisions ?? [], drivers: k.drivers ?? [], description: k.description.trim() };
   });
 }
 
-/** The declaration that covers (clause, revision), if any. */
-export function knownFor(known: readonly KnownViolation[], clause: string, revision: string): KnownViolation | undefined {
-  return known.find((k) => k.clauses.includes(clause) && k.revisions.includes(revision));
+/** The declaration that covers (clause, revision), or (clause, the driver bound to a kernel device), if any. */
+export function knownFor(known: readonly KnownViolation[], clause: string, revision: string, driver?: string | null): KnownViolation | undefined {
+  return known.find((k) => k.clauses.includes(clause) && (k.revisions.includes(revision) || (!!driver && k.drivers.includes(driver))));
 }
 
 /** A cell's status: `expected` and `known` pass; `unexpected`, `fixed` and `error` fail the run. */

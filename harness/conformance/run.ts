@@ -23,6 +23,8 @@ export interface SubjectSummary {
   ms: number;
   /** set when the subject could not run at all (its cells are `error`) */
   error?: string;
+  /** the kernel driver bound to a kernel device */
+  driver?: string;
 }
 
 export interface ConformanceResult {
@@ -52,8 +54,8 @@ export async function runConformance(o: RunOptions): Promise<ConformanceResult> 
   const t0 = Date.now();
   const cells: Cell[] = [];
   const subjects: SubjectSummary[] = [];
-  const classify = (r: ClauseResult): Cell => {
-    const k = knownFor(o.known, r.clause, r.subject) ?? null;
+  const classify = (r: ClauseResult, driver?: string | null): Cell => {
+    const k = knownFor(o.known, r.clause, r.subject, driver) ?? null;
     const cell: Cell = { ...r, status: cellStatus(r.verdict, k ?? undefined), known: k };
     cells.push(cell);
     o.onCell?.(cell);
@@ -69,8 +71,8 @@ export async function runConformance(o: RunOptions): Promise<ConformanceResult> 
     }
     const { runSubjectInChild } = await import('./isolate.ts');
     const r = await runSubjectInChild(spec, o.clauses.map((c) => c.id), { contract: o.contract.file, peers: o.peers ?? [], callMs: o.callMs });
-    for (const c of r.results) classify(c);
-    subjects.push({ id: spec.id, title: r.title, kind: spec.kind, flags: r.flags, ms: Date.now() - s0, ...(r.error ? { error: r.error } : {}) });
+    for (const c of r.results) classify(c, r.driver);
+    subjects.push({ id: spec.id, title: r.title, kind: spec.kind, flags: r.flags, ms: Date.now() - s0, ...(r.error ? { error: r.error } : {}), ...(r.driver ? { driver: r.driver } : {}) });
   }
   const counts = {} as Record<VerdictKind | CellStatus, number>;
   for (const k of ['holds', 'violated', 'hang', 'na', 'error', 'expected', 'known', 'unexpected', 'fixed'] as const) counts[k] = 0;

@@ -35,6 +35,8 @@ export interface Subject {
    * driver (a match flag, a driver state) is still there in the next.
    */
   reprobes: boolean;
+  /** the kernel driver bound to a kernel device (declarations may name it: known.ts) */
+  driver?: string;
 }
 
 /** The device configurations a model's peers use: each changes one field the stream identifies. */
