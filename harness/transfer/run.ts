@@ -62,7 +62,10 @@ function readAll(fd: DataFd, max: number, cap: Capture, onChunk: (b: Uint8Array)
   throw new HangError('source read loop', []);
 }
 
-/** write(2) until the chunk is accepted (hisi accepts whole chunks or fails). */
+/**
+ * write(2) until the chunk is accepted, as QEMU's full write does: it retries a write that took 0
+ * bytes, so a driver that never makes progress keeps it there (our bound ends that as a hang).
+ */
 function writeChunk(fd: DataFd, chunk: Uint8Array, writes: number[]): Step<void> {
   let off = 0;
   for (let i = 0; off < chunk.length; i++) {
@@ -70,7 +73,6 @@ function writeChunk(fd: DataFd, chunk: Uint8Array, writes: number[]): Step<void>
     const r = fd.write(chunk.subarray(off));
     writes.push(chunk.length - off);
     if (!r.ok) return { ok: false, errno: r.errno, stage: 'write' };
-    if (r.value === 0) return { ok: false, errno: 'EIO', stage: 'write' };
     off += r.value;
   }
   return { ok: true, value: undefined };
@@ -91,11 +93,29 @@ function finishDestination(dst: VfioDevice): Step<void> {
  */
 export function runTransfer(src: VfioDevice, dst: VfioDevice, plan: TransferPlan, rng: Rng, seen?: { stream: Uint8Array | null }): TransferResult {
   const cap = new Capture();
+  // every data fd the two devices hand out is closed at the end, as the VMM's cleanup does: on a
+  // real device an fd left open is a leaked file per case over a whole lab run
+  const fds = new Set<DataFd>();
+  const track = (d: VfioDevice): VfioDevice => ({
+    name: d.name,
+    migrationFlags: () => d.migrationFlags(),
+    getState: () => d.getState(),
+    dataSize: () => d.dataSize(),
+    reset: () => d.reset(),
+    close: () => d.close(),
+    setState: (t) => {
+      const r = d.setState(t);
+      if (r.ok && r.value.dataFd) fds.add(r.value.dataFd);
+      return r;
+    },
+  });
   try {
-    return transfer(src, dst, plan, rng, cap);
+    return transfer(track(src), track(dst), plan, rng, cap);
   } catch (e) {
     if (seen && e instanceof HangError) seen.stream = cap.bytes();
     throw e;
+  } finally {
+    for (const fd of fds) fd.close();
   }
 }
 

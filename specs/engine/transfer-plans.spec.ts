@@ -6,6 +6,11 @@ import { expandPlans, parsePlan } from '../../harness/transfer/plan.ts';
 import { runCase } from '../../harness/runners/sim.ts';
 import type { CaseSpec } from '../../harness/runners/types.ts';
 import { UsageError } from '../../harness/util/usage-error.ts';
+import { runTransfer } from '../../harness/transfer/run.ts';
+import { Rng } from '../../harness/util/rng.ts';
+import { fail, ok } from '../../harness/util/errno.ts';
+import { HangError } from '../../harness/vfio/driver.ts';
+import { MIG_FLAG, type DataFd, type MigState, type VfioDevice } from '../../harness/vfio/types.ts';
 
 const spec = (o: Partial<CaseSpec>): CaseSpec => ({
   src: 'v6.16', dst: 'v6.16', workload: 'user-polling', scenario: 'single-hop', transfer: 'single', device: DEFAULT_DEVICE,
@@ -65,4 +70,57 @@ test('a whole case is a pure function of (case, seed)', () => {
   expect(b.timeline.length).toBe(a.timeline.length);
   expect(digest(b.timeline)).toBe(digest(a.timeline)); // fd numbers, times, every register write
   expect(digest(b.stream)).toBe(digest(a.stream));
+});
+
+/** A device pair by hand: the source hands out `stream` in STOP_COPY; the destination's write answers `writeAnswer(call, bytes)`. */
+function handPair(stream: Uint8Array, writeAnswer: (call: number, bytes: number) => number) {
+  const closed: string[] = [];
+  let writes = 0;
+  const fd = (name: string, io: Partial<DataFd>): DataFd => ({
+    fd: 3, read: () => fail('EINVAL'), write: () => fail('EINVAL'), precopyInfo: () => fail('EINVAL'), close: () => void closed.push(name), ...io,
+  });
+  const device = (name: string, dataFd: () => DataFd): VfioDevice => {
+    let state: MigState = 'RUNNING';
+    return {
+      name, migrationFlags: () => ok(MIG_FLAG.STOP_COPY), getState: () => ok(state), dataSize: () => ok(BigInt(stream.length)),
+      reset: () => ok(undefined), close: () => {},
+      setState: (t) => {
+        state = t;
+        return ok({ dataFd: t === 'STOP_COPY' || t === 'RESUMING' ? dataFd() : null });
+      },
+    };
+  };
+  let sent = false;
+  const src = device('src', () => fd('src-fd', { read: () => ok(sent ? new Uint8Array(0) : ((sent = true), stream)) }));
+  const dst = device('dst', () => fd('dst-fd', { write: (b) => ok(writeAnswer(writes++, b.length)) }));
+  return { src, dst, closed };
+}
+
+test('every data fd the transfer opened is closed at the end, accepted or not', () => {
+  const stream = new Uint8Array(176).fill(7);
+  const good = handPair(stream, (_, n) => n);
+  expect(runTransfer(good.src, good.dst, parsePlan('single'), new Rng(1)).destination?.accepted).toBe(true);
+  expect(good.closed.sort()).toEqual(['dst-fd', 'src-fd']);
+  const hung = handPair(stream, () => 0);
+  expect(() => runTransfer(hung.src, hung.dst, parsePlan('single'), new Rng(1))).toThrow(HangError);
+  expect(hung.closed.sort()).toEqual(['dst-fd', 'src-fd']);
+});
+
+test('a write that takes 0 bytes is retried as QEMU does: progress afterwards is accepted, none ever is a hang (never an invented errno)', () => {
+  const stream = new Uint8Array(176).fill(7);
+  const once = handPair(stream, (call, n) => (call === 0 ? 0 : n));
+  const r = runTransfer(once.src, once.dst, parsePlan('single'), new Rng(1));
+  expect(r.destination).toMatchObject({ accepted: true, errno: null });
+  expect(r.writes).toEqual([176, 176]);
+  const never = handPair(stream, () => 0);
+  const e = (() => {
+    try {
+      runTransfer(never.src, never.dst, parsePlan('qemu'), new Rng(1));
+      return null;
+    } catch (x) {
+      return x;
+    }
+  })();
+  expect(e).toBeInstanceOf(HangError);
+  expect((e as HangError).message).toContain('destination write loop');
 });
