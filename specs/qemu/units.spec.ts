@@ -12,6 +12,8 @@ import { DEFAULT_VM, defaultVm, findOops, qemuArgs, type VmPaths, type VmStart }
 import { resolveInRoot, sharedLibs } from '../../harness/runners/qemu/image.ts';
 import { buildIdFromNote, EM_X86_64, readElf } from '../../harness/util/elf.ts';
 import { judge } from '../../harness/oracle/judge.ts';
+import { retryReason } from '../../harness/runners/qemu/retry.ts';
+import type { Evidence } from '../../harness/oracle/types.ts';
 import { envArgv, guardedArgv, GUARD_SCRIPT, hostQemuArgv } from '../../harness/runners/qemu/remote.ts';
 import { parseInventory } from '../../harness/runners/lab/inventory.ts';
 import { quoteArgv } from '../../harness/runners/lab/transport.ts';
@@ -56,6 +58,22 @@ test('a line the hop cut in two counts once, on the destination; a lost tail is 
   // the destination lost the rest of ITER 2: a corrupt line, not a silent pass
   const lost = checkContinuity([cut[0]!, { label: 'b', text: line(3) }], SIZE);
   expect(lost.every((c) => c.ok)).toBe(false);
+});
+
+test('a case runs again for an oops, or for corrupt guest results with no VF under TCG; never when a device or KVM could be the cause', () => {
+  const ev = (o: Partial<Evidence>): Evidence => ({
+    caseId: 'c', seed: 1, stream: null, destination: { accepted: true, errno: null, stage: 'qemu-load', reason: '' }, srcFinalState: 'postmigrate',
+    dstFinalState: 'RUNNING', guestOn: 'dst', hang: null, harnessError: null,
+    timeline: [{ seq: 0, t: 0, side: 'src', kind: 'note', detail: { started: 'vm0', vfio: null } }],
+    checks: [{ name: 'dst-running', ok: true, detail: '' }, { name: 'workload-results', ok: false, detail: 'vm1: ITER 7 sha512= expected 3146…' }], ...o,
+  });
+  expect(retryReason(ev({}), 'tcg')).toMatch(/^guest results corrupted with no device passed through .*: vm1: ITER 7 sha512=/);
+  expect(retryReason(ev({ harnessError: 'guest oops (infrastructure …): BUG: …' }), 'kvm')).toMatch(/^guest oops/);
+  // what the race does not explain: KVM, a VF in the guest, a lost iteration, a clean run
+  expect(retryReason(ev({}), 'kvm')).toBeNull();
+  expect(retryReason(ev({ timeline: [{ seq: 0, t: 0, side: 'src', kind: 'note', detail: { started: 'vm0', vfio: '0000:76:00.1' } }] }), 'tcg')).toBeNull();
+  expect(retryReason(ev({ checks: [{ name: 'workload-results', ok: false, detail: '' }, { name: 'workload-continuity', ok: false, detail: 'gap' }] }), 'tcg')).toBeNull();
+  expect(retryReason(ev({ checks: [{ name: 'workload-results', ok: true, detail: '' }] }), 'tcg')).toBeNull();
 });
 
 test('side ids carry the refusal scenarios as modifiers; bad ones are usage errors', () => {

@@ -33,6 +33,7 @@ import { InfraError, MissingDependencyError } from './errors.ts';
 import { DEFAULT_HOP, liveHop, type HopOptions, type HopResult } from './hop.ts';
 import { ensureImage, type GuestImage } from './image.ts';
 import { RemoteHost } from './remote.ts';
+import { retryReason } from './retry.ts';
 import { DEFAULT_VM, defaultVm, QemuVm, type VmConfig, type VmHost } from './vm.ts';
 import { checkContinuity, servingDrivers } from './workload.ts';
 
@@ -207,14 +208,15 @@ export class QemuRunner implements Runner {
     return (await this.runCase(spec)).evidence;
   }
 
-  /** The case, retried once when the first attempt ended in an infrastructure error (a guest oops). */
+  /** The case, run once more when the first attempt may be QEMU's TCG race rather than the migration (retry.ts). */
   async runCase(spec: CaseSpec): Promise<QemuCaseResult> {
     try {
       await this.prepare(spec);
       const first = await this.attempt(spec, 1);
-      if (first.evidence.harnessError === null) return first;
+      const why = retryReason(first.evidence, this.machineOf(spec).accel);
+      if (why === null) return first;
       const second = await this.attempt(spec, 2);
-      second.evidence.timeline.unshift({ seq: -1, t: 0, side: 'harness', kind: 'note', detail: { retried: true, firstAttempt: first.evidence.harnessError } });
+      second.evidence.timeline.unshift({ seq: -1, t: 0, side: 'harness', kind: 'note', detail: { retried: true, firstAttempt: why } });
       return second;
     } finally {
       await this.close();
