@@ -12,6 +12,17 @@ import { CORE_C, DRIVER_C, atFunctionStart, debianTree, patchedTree } from './tr
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
+/** The error a build of `tree` fails with (the test fails when it builds). */
+function buildError(tree: Parameters<typeof buildTree>[0]): KtreeBuildError {
+  try {
+    buildTree(tree);
+  } catch (e) {
+    expect(e).toBeInstanceOf(KtreeBuildError);
+    return e as KtreeBuildError;
+  }
+  throw new Error('the build succeeded');
+}
+
 test('Debian 6.1: the fetched tree is the 6.1 point release it records, and its driver builds unmodified into a cached library', () => {
   // the series is pinned, not the point release: whatever apt serves, the Makefile and the record agree
   const fetched = fetchDebian('debian-6.1');
@@ -45,28 +56,14 @@ test('a changed driver source gets its own library (cache key is the source hash
 test('missing headers and symbols are listed in one message', () => {
   const tree = patchedTree((s) => s.replace('#include <linux/device.h>',
     '#include <linux/device.h>\n#include <linux/no_such_shim_header.h>\n#include <linux/another_missing.h>'));
-  let err: unknown;
-  try {
-    buildTree(tree);
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(KtreeBuildError);
-  const e = err as KtreeBuildError;
+  const e = buildError(tree);
   expect(e.missingHeaders).toEqual(['linux/no_such_shim_header.h', 'linux/another_missing.h']);
   expect(e.message.split('\n')).toHaveLength(1);
   expect(e.message).toContain('linux/no_such_shim_header.h, linux/another_missing.h');
 
   const tree2 = patchedTree((s) => atFunctionStart(s, 'hisi_acc_vf_stop_device',
     'extern int kernel_thing_the_shim_lacks(int); if (kernel_thing_the_shim_lacks(1)) return -EIO; qm_magic_helper(hisi_acc_vdev);'));
-  let err2: unknown;
-  try {
-    buildTree(tree2);
-  } catch (e) {
-    err2 = e;
-  }
-  expect(err2).toBeInstanceOf(KtreeBuildError);
-  expect((err2 as KtreeBuildError).missingSymbols).toContain('qm_magic_helper');
+  expect(buildError(tree2).missingSymbols).toContain('qm_magic_helper');
 });
 
 test('linker: an undefined function the shim lacks is named', () => {
@@ -101,14 +98,7 @@ test('a newer tree: compile errors and calls to functions the shim lacks come in
     'static int hisi_acc_newer_reader(struct seq_file *seq, void *data)\n{\n\tseq_puts(seq, "x");\n' +
     '\tvfio_core_helper_from_the_future(seq->private);\n\treturn seq->no_such_member;\n}\n\nstatic int hisi_acc_vf_release_file('),
   { tree: 'debian-6.12' });
-  let err: unknown;
-  try {
-    buildTree(tree);
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(KtreeBuildError);
-  const e = err as KtreeBuildError;
+  const e = buildError(tree);
   expect(e.message.split('\n')).toHaveLength(1);
   expect(e.missingSymbols).toEqual(expect.arrayContaining(['member no_such_member', 'vfio_core_helper_from_the_future']));
   expect(e.missingSymbols).not.toContain('seq_puts'); // debugfs and seq_file are stubbed in the shim

@@ -67,9 +67,8 @@ export interface SwapReport {
 
 /** A swap step failed: the run is skipped and the hosts restored. */
 export class StepError extends Error {
-  override name = 'SwapError';
+  override name = 'StepError';
 }
-
 
 /** Hosts of an inventory a swap applies to: `names` (comma list) or every host. */
 export function swapHosts(hosts: LabHost[], names?: string): LabHost[] {

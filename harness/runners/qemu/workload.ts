@@ -128,11 +128,6 @@ export function verifyIter(line: IterLine, size: number): string | null {
 }
 
 /**
- * The workload across a sequence of logs (one per QEMU process the guest ran on, in order): the counter
- * goes on with nothing lost or repeated, and every value is right. firstExpected: the number the
- * first line must carry (null when the first segment starts after an earlier hop).
- */
-/**
  * The guest's output is one stream cut at each hop: a line the guest was writing when the source
  * stopped ends on the destination. Each segment's unfinished last line moves to the next segment,
  * so the line counts where it was completed.
@@ -148,6 +143,11 @@ export function joinSegments(segments: { label: string; text: string }[]): { lab
   });
 }
 
+/**
+ * The workload across a sequence of logs (one per QEMU process the guest ran on, in order): the counter
+ * goes on with nothing lost or repeated, and every value is right. firstExpected: the number the
+ * first line must carry (null when the first segment starts after an earlier hop).
+ */
 export function checkContinuity(segments: { label: string; text: string }[], size: number, firstExpected: number | null = 1): CheckResult[] {
   segments = joinSegments(segments);
   const checks: CheckResult[] = [];
