@@ -60,14 +60,16 @@ test('a line the hop cut in two counts once, on the destination; a lost tail is 
   expect(lost.every((c) => c.ok)).toBe(false);
 });
 
-test('a case runs again for an oops, or for corrupt guest results with no VF under TCG; never when a device or KVM could be the cause', () => {
+test('a case runs again for an oops, or a destination guest with wrong results or no progress with no VF under TCG; never when a device or KVM could be the cause', () => {
   const ev = (o: Partial<Evidence>): Evidence => ({
     caseId: 'c', seed: 1, stream: null, destination: { accepted: true, errno: null, stage: 'qemu-load', reason: '' }, srcFinalState: 'postmigrate',
     dstFinalState: 'RUNNING', guestOn: 'dst', hang: null, harnessError: null,
     timeline: [{ seq: 0, t: 0, side: 'src', kind: 'note', detail: { started: 'vm0', vfio: null } }],
     checks: [{ name: 'dst-running', ok: true, detail: '' }, { name: 'workload-results', ok: false, detail: 'vm1: ITER 7 sha512= expected 3146…' }], ...o,
   });
-  expect(retryReason(ev({}), 'tcg')).toMatch(/^guest results corrupted with no device passed through .*: vm1: ITER 7 sha512=/);
+  expect(retryReason(ev({}), 'tcg')).toMatch(/^destination guest corrupted with no device passed through .*: vm1: ITER 7 sha512=/);
+  const stalled = [{ name: 'dst-running', ok: true, detail: '' }, { name: 'workload-continues', ok: false, detail: 'workload did not continue on the destination: vm1: no ITER 3 within 30000 ms (last 0)' }];
+  expect(retryReason(ev({ checks: stalled }), 'tcg')).toMatch(/no ITER 3 within/);
   expect(retryReason(ev({ harnessError: 'guest oops (infrastructure …): BUG: …' }), 'kvm')).toMatch(/^guest oops/);
   // what the race does not explain: KVM, a VF in the guest, a lost iteration, a clean run
   expect(retryReason(ev({}), 'kvm')).toBeNull();
