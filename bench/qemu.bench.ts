@@ -34,7 +34,8 @@ async function pingPong(arch: GuestArch): Promise<ArchFigures> {
   });
   const wallS = (Date.now() - t0) / 1000;
   const v = judge(r.evidence);
-  process.stdout.write(`${arch} case: ${v.outcome} (${v.reason})${r.attempts > 1 ? ' after a retry' : ''}\n`);
+  const first = r.evidence.timeline.find((e) => e.detail.retried)?.detail.firstAttempt;
+  process.stdout.write(`${arch} case: ${v.outcome} (${v.reason})${r.attempts > 1 ? ` after a retry (first attempt: ${first ?? 'no reason recorded'})` : ''}\n`);
   const hops = r.hops.filter((h) => h.figures.totalTimeMs !== null);
   return {
     outcome: v.outcome, bootMs: r.bootMs, wallS,

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveBuild, installedBuild } from '../../harness/runners/qemu/builds.ts';
 import { InfraError } from '../../harness/runners/qemu/errors.ts';
+import { archProfile } from '../../harness/runners/qemu/arch.ts';
 import { DEFAULT_HOP, liveHop, restoreFromFile, saveToFile, type HopResult } from '../../harness/runners/qemu/hop.ts';
 import { ensureImage } from '../../harness/runners/qemu/image.ts';
 import { livePids } from '../../harness/runners/qemu/procs.ts';
@@ -24,6 +25,9 @@ import { DEFAULT_DEVICE } from '../../harness/device/mmio.ts';
 import type { TimelineEvent } from '../../harness/oracle/types.ts';
 
 test.describe.configure({ mode: 'serial' });
+
+/** hops as the runner makes them under TCG: the short live phase (arch.ts) */
+const HOP = { ...DEFAULT_HOP, downtimeLimitMs: archProfile('x86_64').tcgDowntimeLimitMs ?? undefined };
 
 /** Once more after QEMU 7.2's TCG race hit the guest (an oops, or a corrupted destination: retry.ts). */
 async function retryOnOops<T>(fn: (attempt: number) => Promise<T>): Promise<T> {
@@ -75,7 +79,7 @@ test('chain: refusals keep the source running, new->old->new live hops, file sav
       ];
       for (const [i, [what, config, stderr]] of refusals.entries()) {
         await test.step(`refused: destination with another ${what}`, async () => {
-          const { result, dst } = await liveHop(vm0, at(`bad${i}`, fresh, config), DEFAULT_HOP, push);
+          const { result, dst } = await liveHop(vm0, at(`bad${i}`, fresh, config), HOP, push);
           expectHop(result, 'refused');
           expect(dst).toBeNull();
           expect(result.migration?.status).toBe('failed');
@@ -88,7 +92,7 @@ test('chain: refusals keep the source running, new->old->new live hops, file sav
       let cur = vm0;
       for (const [name, build, channel] of [['vm1', old, 'unix'], ['vm2', fresh, 'tcp']] as const) {
         await test.step(`live hop ${cur.spec.build.id} -> ${build.id} over ${channel}`, async () => {
-          const { result, dst } = await liveHop(cur, at(name, build), { ...DEFAULT_HOP, channel }, push);
+          const { result, dst } = await liveHop(cur, at(name, build), { ...HOP, channel }, push);
           expectHop(result, 'migrated');
           expect(result.srcStatus).toBe('postmigrate');
           expect(result.dstFirstIter).toBe(result.srcLastIter + 1);
@@ -151,7 +155,7 @@ test('runner: a source holding virtio-crypto-pci is blocked; the oracle says ref
   expect(r.evidence.guestOn).toBe('src');
   expect(r.evidence.srcFinalState).toBe('RUNNING');
   expect(r.evidence.checks.find((c) => c.name === 'workload-results')?.ok).toBe(true);
-  expect(r.evidence.timeline.find((e) => e.detail.migrate !== undefined)?.detail.downtimeLimitMs).toBeNull(); // x86_64: QEMU's default
+  expect(r.evidence.timeline.find((e) => e.detail.migrate !== undefined)?.detail.downtimeLimitMs).toBe(archProfile('x86_64').tcgDowntimeLimitMs); // TCG: the short live phase
   expect(livePids()).toEqual([]);
   await test.info().attach('evidence.json', { body: JSON.stringify({ ...r.evidence, stream: null }, null, 1), contentType: 'application/json' });
 });

@@ -32,10 +32,11 @@ export interface ArchProfile {
   console: string;
   /**
    * QEMU downtime-limit (ms) for live hops under TCG, or null for QEMU's default (300 ms). QEMU 7.2's
-   * TCG loses dirty pages written after a dirty-bitmap sync through a guest mapping its soft TLB keeps;
-   * x86 guests flush that TLB on every address-space switch, aarch64 guests (ASIDs, global kernel
-   * mappings) keep kernel entries, and the destination's kernel then runs on stale pages. A higher
-   * limit ends the live phase after fewer syncs (docs/qemu-runner.md#architectures-x86_64-and-aarch64).
+   * TCG loses dirty pages written after a dirty-bitmap sync through a guest mapping its soft TLB keeps,
+   * and the destination's kernel then runs on stale pages. aarch64 guests (ASIDs, global kernel
+   * mappings) keep kernel entries longest; x86 guests flush on every address-space switch but were hit
+   * too, on the first hop of a freshly booted guest. A higher limit ends the live phase after fewer
+   * syncs (docs/qemu-runner.md#architectures-x86_64-and-aarch64).
    */
   tcgDowntimeLimitMs: number | null;
   /** metapackage naming the guest kernel (and its headers, where guest drivers are built) */
@@ -52,7 +53,7 @@ export const ARCH_PROFILES: Record<GuestArch, ArchProfile> = {
     arch: 'x86_64', debArch: 'amd64', triplet: 'x86_64-linux-gnu',
     qemuBinary: '/usr/bin/qemu-system-x86_64', qemuPackage: 'qemu-system-x86',
     machineAt: (v) => `pc-q35-${v}`, machineFamily: /^(pc|q35)(-|$)/, machineProps: [],
-    cpu: { tcg: 'qemu64', kvm: 'host' }, console: 'ttyS0', tcgDowntimeLimitMs: null,
+    cpu: { tcg: 'qemu64', kvm: 'host' }, console: 'ttyS0', tcgDowntimeLimitMs: 2000,
     // LZ4-compressed: boots in about half the time of the generic kernel under TCG (docs/qemu-runner.md)
     kernelMeta: 'linux-image-cloud-amd64', headersMeta: null, userland: 'host', hisiDrivers: false,
   },
