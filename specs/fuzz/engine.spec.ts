@@ -92,6 +92,14 @@ test('uapi: command sequences judged by the conformance clauses (known: reset on
   expect(ledger.summary().known.map((k) => k.id)).toEqual(expect.arrayContaining(['reset-done-gate-pre-copy', 'core-skip-loop-blocked-arc']));
 });
 
+test('uapi: a refused stream that goes on to RUNNING drives start_device\'s doorbell loop on v6.2, v6.8 and proposal-2024 (known)', async () => {
+  const ledger = new FindingsLedger(loadRegistry());
+  const t = await engineTarget({ revisions: ['hisi-acc/v6.2', 'hisi-acc/v6.8', 'hisi-acc/proposal-2024'] });
+  noNew(uapiProperty(t, { seed: 2, numRuns: 4000 }, ledger));
+  const known = ledger.summary().known;
+  expect(known.map((k) => k.id)).toEqual(expect.arrayContaining(['refused-stream-starts-device-loop', 'early-check-refusal-forgotten']));
+});
+
 test('uapi: a known finding replays from its seed, path and replayPath without the registry', async () => {
   const t = await engineTarget({ revisions: ['hisi-acc/v6.2'] });
   const first = uapiProperty(t, { seed: 1, numRuns: 300 }, new FindingsLedger([]));
